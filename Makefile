@@ -1,0 +1,58 @@
+# Xinkan — the two commands of the README, and the development commands.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: demo test install install-dev check lint format migrate messages serve clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
+	$(PIP) install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(VENV)/bin/python
+	$(PIP) install --quiet -e ".[dev]"
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+## make demo: install, migrate, load the demo district, print the accounts, serve on http://127.0.0.1:8000
+demo: install
+	XINKAN_DEBUG=1 XINKAN_DEMO=1 $(PY) manage.py migrate --noinput
+	XINKAN_DEBUG=1 XINKAN_DEMO=1 $(PY) manage.py seed_demo
+	@echo "Xinkan demo: http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
+	XINKAN_DEBUG=1 XINKAN_DEMO=1 $(PY) manage.py runserver $(HOST):$(PORT)
+
+## make test: install what the tests need and run lint, types and the whole suite
+test: install-dev
+	./scripts/test.sh
+
+check: install-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy xinkan
+
+format: install-dev
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+migrate: install
+	XINKAN_DEBUG=1 $(PY) manage.py migrate
+
+## make messages: refresh the translation catalogues after changing UI strings
+messages: install-dev
+	cd xinkan && XINKAN_DEBUG=1 ../$(PY) ../manage.py makemessages -l zh_Hans -l en --no-obsolete --add-location file
+	cd xinkan && XINKAN_DEBUG=1 ../$(PY) ../manage.py compilemessages
+
+serve: install
+	XINKAN_DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,62 @@
+"""Roles (DESIGN.md §3) and the permissions each grants — least privilege, in one place.
+
+A permission is granted by a membership, and it reaches only the scope of that membership: a user
+who is a volunteer in one community and a community worker in another may read residents only in
+the second. Administrators run the system; they are not readers of residents' personal data.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    GRID_WORKER = "grid_worker", _("Grid worker")
+    MEDIATOR = "mediator", _("Ten-household mediator")
+    COMMUNITY_WORKER = "community_worker", _("Community worker")
+    SUBDISTRICT_CADRE = "subdistrict_cadre", _("Subdistrict cadre")
+    DEPARTMENT_HANDLER = "department_handler", _("Department handler")
+    LAWYER = "lawyer", _("Lawyer")
+    VOLUNTEER = "volunteer", _("Volunteer")
+    LEADER = "leader", _("Leader")
+    ADMIN = "admin", _("Administrator")
+
+
+class Perm:
+    """Permission names. Later features add their own here, next to the roles that hold them."""
+
+    ORG_VIEW = "org.view"
+    ORG_MANAGE = "org.manage"
+    ACCOUNTS_MANAGE = "accounts.manage"
+    AUDIT_VIEW = "audit.view"
+    AUDIT_VIEW_SYSTEM = "audit.view_system"  # entries not tied to a unit (logins, system jobs)
+    RESIDENTS_VIEW = "residents.view"
+    RESIDENTS_MANAGE = "residents.manage"
+    RESIDENTS_VIEW_PERSONAL = "residents.view_personal"  # full (unmasked) personal fields
+
+
+_STAFF_BASE = frozenset({Perm.ORG_VIEW})
+
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    Role.GRID_WORKER: _STAFF_BASE
+    | {Perm.RESIDENTS_VIEW, Perm.RESIDENTS_MANAGE, Perm.RESIDENTS_VIEW_PERSONAL},
+    Role.MEDIATOR: _STAFF_BASE | {Perm.RESIDENTS_VIEW},
+    Role.COMMUNITY_WORKER: _STAFF_BASE
+    | {Perm.RESIDENTS_VIEW, Perm.RESIDENTS_MANAGE, Perm.RESIDENTS_VIEW_PERSONAL},
+    Role.SUBDISTRICT_CADRE: _STAFF_BASE | {Perm.RESIDENTS_VIEW, Perm.RESIDENTS_VIEW_PERSONAL},
+    Role.DEPARTMENT_HANDLER: _STAFF_BASE,
+    Role.LAWYER: _STAFF_BASE,
+    Role.VOLUNTEER: frozenset(),
+    Role.LEADER: _STAFF_BASE | {Perm.AUDIT_VIEW, Perm.RESIDENTS_VIEW},
+    Role.ADMIN: _STAFF_BASE
+    | {Perm.ORG_MANAGE, Perm.ACCOUNTS_MANAGE, Perm.AUDIT_VIEW, Perm.AUDIT_VIEW_SYSTEM},
+}
+
+# Roles held in a department rather than in a unit of the tree.
+DEPARTMENT_ROLES = frozenset({Role.DEPARTMENT_HANDLER, Role.LEADER})
+UNIT_ROLES = frozenset(set(Role) - {Role.DEPARTMENT_HANDLER})
+
+
+def grants(role: str, perm: str) -> bool:
+    return perm in ROLE_PERMISSIONS.get(role, frozenset())

@@ -1,0 +1,182 @@
+"""The one scope mechanism: what a user may see and act on, for a given permission.
+
+Every selector, view, export and API call filters through `Scope`. A membership in a unit reaches
+that unit's whole subtree; a membership in a department reaches that department. A permission is
+only as wide as the memberships whose role grants it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from django.db.models import Model, Q, QuerySet
+
+from xinkan.org.models import Department, Membership, Unit
+from xinkan.org.roles import ROLE_PERMISSIONS
+
+if TYPE_CHECKING:
+    from xinkan.accounts.models import User
+
+M = TypeVar("M", bound=Model)
+
+_CACHE_ATTR = "_xinkan_scope"
+
+
+@dataclass(frozen=True)
+class Grant:
+    role: str
+    unit_id: int | None
+    unit_path: str | None
+    unit_name: str
+    department_id: int | None
+    department_unit_path: str | None
+
+
+def _reduce_paths(paths: set[str]) -> tuple[str, ...]:
+    """Drop paths that lie inside another path of the set: one prefix per disjoint subtree."""
+    kept: list[str] = []
+    for path in sorted(paths):
+        if not any(path.startswith(root) for root in kept):
+            kept.append(path)
+    return tuple(kept)
+
+
+@dataclass(frozen=True)
+class Scope:
+    user_id: int | None
+    grants: tuple[Grant, ...] = ()
+    _by_perm: dict[str, tuple[tuple[str, ...], frozenset[int]]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    # --- What the user holds -------------------------------------------------------------
+    @property
+    def roles(self) -> frozenset[str]:
+        return frozenset(grant.role for grant in self.grants)
+
+    def has_role(self, *roles: str) -> bool:
+        return any(grant.role in roles for grant in self.grants)
+
+    def has_perm(self, perm: str) -> bool:
+        return any(perm in ROLE_PERMISSIONS.get(grant.role, ()) for grant in self.grants)
+
+    def _resolve(self, perm: str) -> tuple[tuple[str, ...], frozenset[int]]:
+        cached = self._by_perm.get(perm)
+        if cached is None:
+            paths: set[str] = set()
+            departments: set[int] = set()
+            for grant in self.grants:
+                if perm not in ROLE_PERMISSIONS.get(grant.role, ()):
+                    continue
+                if grant.unit_path:
+                    paths.add(grant.unit_path)
+                if grant.department_id:
+                    departments.add(grant.department_id)
+            cached = (_reduce_paths(paths), frozenset(departments))
+            self._by_perm[perm] = cached
+        return cached
+
+    def unit_paths(self, perm: str) -> tuple[str, ...]:
+        return self._resolve(perm)[0]
+
+    def department_ids(self, perm: str) -> frozenset[int]:
+        return self._resolve(perm)[1]
+
+    # --- Checks on one object -------------------------------------------------------------
+    def covers_unit(self, unit: Unit | None, perm: str) -> bool:
+        if unit is None:
+            return False
+        return any(unit.path.startswith(root) for root in self.unit_paths(perm))
+
+    def covers_department(self, department: Department | None, perm: str) -> bool:
+        if department is None:
+            return False
+        if department.pk in self.department_ids(perm):
+            return True
+        return self.covers_unit(department.unit, perm)
+
+    # --- Query filters ----------------------------------------------------------------------
+    def unit_q(self, perm: str, field: str = "unit") -> Q:
+        """Q for rows whose `field` (a Unit foreign key, or "" for Unit itself) is in scope."""
+        prefix = f"{field}__path" if field else "path"
+        roots = self.unit_paths(perm)
+        if not roots:
+            return Q(pk__in=[])
+        query = Q()
+        for root in roots:
+            query |= Q(**{f"{prefix}__startswith": root})
+        return query
+
+    def department_q(self, perm: str, field: str = "department") -> Q:
+        """Q for rows whose `field` (a Department FK, or "" for Department) is in scope.
+
+        Departments of units inside the user's unit scope count too: a district leader sees the
+        district's departments.
+        """
+        own = self.department_ids(perm)
+        id_field = f"{field}_id" if field else "pk"
+        unit_field = f"{field}__unit" if field else "unit"
+        query = Q(**{f"{id_field}__in": sorted(own)}) if own else Q(pk__in=[])
+        if self.unit_paths(perm):
+            query |= self.unit_q(perm, unit_field)
+        return query
+
+    def filter_units(self, queryset: QuerySet[M], perm: str, field: str = "unit") -> QuerySet[M]:
+        return queryset.filter(self.unit_q(perm, field))
+
+    def filter_departments(
+        self, queryset: QuerySet[M], perm: str, field: str = "department"
+    ) -> QuerySet[M]:
+        return queryset.filter(self.department_q(perm, field))
+
+    def units(self, perm: str) -> QuerySet[Unit]:
+        return Unit.objects.filter(self.unit_q(perm, ""))
+
+    def root_units(self, perm: str) -> list[Unit]:
+        return list(Unit.objects.filter(path__in=self.unit_paths(perm)).order_by("path"))
+
+
+def build_scope(user: Any) -> Scope:
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Scope(user_id=None)
+    memberships = (
+        Membership.objects.filter(user=user, is_active=True)
+        .select_related("unit", "department__unit")
+        .order_by("pk")
+    )
+    grants = []
+    for membership in memberships:
+        unit = membership.unit
+        department = membership.department
+        if unit is not None and not unit.is_active:
+            continue
+        if department is not None and not department.is_active:
+            continue
+        grants.append(
+            Grant(
+                role=membership.role,
+                unit_id=unit.pk if unit else None,
+                unit_path=unit.path if unit else None,
+                unit_name=unit.name if unit else (department.name if department else ""),
+                department_id=department.pk if department else None,
+                department_unit_path=department.unit.path if department else None,
+            )
+        )
+    return Scope(user_id=user.pk, grants=tuple(grants))
+
+
+def get_scope(user: User | Any) -> Scope:
+    """The user's scope, computed once per user object (one query) and then reused."""
+    cached = getattr(user, _CACHE_ATTR, None)
+    if cached is None:
+        cached = build_scope(user)
+        with contextlib.suppress(AttributeError):  # AnonymousUser and similar
+            setattr(user, _CACHE_ATTR, cached)
+    return cached
+
+
+def forget_scope(user: Any) -> None:
+    if hasattr(user, _CACHE_ATTR):
+        delattr(user, _CACHE_ATTR)

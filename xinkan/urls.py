@@ -1,0 +1,21 @@
+from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog, set_language
+
+from xinkan.admin_site import admin_site
+from xinkan.web.views.health import healthz
+
+urlpatterns = [
+    path("", include("xinkan.web.urls")),
+    path("accounts/", include("xinkan.accounts.urls")),
+    path("audit/", include("xinkan.audit.urls")),
+    path("residents/", include("xinkan.residents.urls")),
+    path("admin/", admin_site.urls),
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("i18n/catalog.js", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    path("healthz", healthz, name="healthz"),
+]
+
+handler400 = "xinkan.web.views.errors.bad_request"
+handler403 = "xinkan.web.views.errors.permission_denied"
+handler404 = "xinkan.web.views.errors.page_not_found"
+handler500 = "xinkan.web.views.errors.server_error"

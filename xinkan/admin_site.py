@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
@@ -33,6 +34,9 @@ class XinkanAdminSite(admin.AdminSite):
         return bool(user.is_superuser or get_scope(user).has_perm(Perm.ORG_MANAGE))
 
     def login(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        if request.user.is_authenticated:
+            # Logged in but not an administrator: say so, instead of looping through the login.
+            raise PermissionDenied(_("Only administrators may use the administration."))
         # One login for the whole system, with lockout and the second factor.
         target = reverse("accounts:login")
         return HttpResponseRedirect(f"{target}?{urlencode({'next': request.get_full_path()})}")

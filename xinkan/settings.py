@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "xinkan.org",
     "xinkan.audit",
     "xinkan.residents",
+    "xinkan.matters",
+    "xinkan.portal",
     "xinkan.web",
     "xinkan.demo",
 ]
@@ -132,6 +134,10 @@ CELERY_BEAT_SCHEDULE = {
     "verify-audit-chain-nightly": {
         "task": "xinkan.audit.tasks.verify_audit_chain",
         "schedule": 24 * 60 * 60,
+    },
+    "sweep-matter-deadlines": {
+        "task": "xinkan.matters.tasks.sweep_deadlines",
+        "schedule": 5 * 60,
     },
     "clear-expired-sessions": {
         "task": "xinkan.accounts.tasks.clear_expired_sessions",
@@ -235,6 +241,19 @@ LOGGING = {
         "django.db.backends": {"level": "INFO"},
     },
 }
+
+# --- Personal data at rest (docs/adr/0004) ---------------------------------------------------
+# XINKAN_DATA_KEYS: "<id>:<base64 of 32 random bytes>[,<older id>:<key>...]", the current key first.
+# XINKAN_INDEX_KEY: base64 of 32 random bytes for the keyed hashes used to look values up.
+# Both are required in production; development and tests derive them from SECRET_KEY.
+XINKAN_DATA_KEYS = os.environ.get("XINKAN_DATA_KEYS", "")
+XINKAN_INDEX_KEY = os.environ.get("XINKAN_INDEX_KEY", "")
+
+# How residents are told about their matters: a logging sender by default; EmailSender, or a
+# subclass of SmsSender for a deployment's SMS gateway.
+XINKAN_RESIDENT_SENDER = os.environ.get(
+    "XINKAN_RESIDENT_SENDER", "xinkan.matters.services.notify.LoggingSender"
+)
 
 DEFAULT_EXCEPTION_REPORTER_FILTER = "xinkan.core.logging.PersonalDataExceptionReporterFilter"
 

@@ -9,6 +9,8 @@ urlpatterns = [
     path("accounts/", include("xinkan.accounts.urls")),
     path("audit/", include("xinkan.audit.urls")),
     path("residents/", include("xinkan.residents.urls")),
+    path("matters/", include("xinkan.matters.urls")),
+    path("portal/", include("xinkan.portal.urls")),
     path("admin/", admin_site.urls),
     path("i18n/setlang/", set_language, name="set_language"),
     path("i18n/catalog.js", JavaScriptCatalog.as_view(), name="javascript-catalog"),

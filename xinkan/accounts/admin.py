@@ -117,9 +117,13 @@ class UserAdmin(ManagedAdmin):
         queryset = super(ManagedAdmin, self).get_queryset(request)
         if request.user.is_superuser:
             return queryset
+        # Accounts with a role in the administrator's area, and accounts with no role yet (just
+        # created, waiting to be given one) — not those who work only elsewhere.
         units = get_scope(request.user).units(self.manage_perm)
         return queryset.filter(
-            Q(memberships__unit__in=units) | Q(memberships__department__unit__in=units)
+            Q(memberships__unit__in=units)
+            | Q(memberships__department__unit__in=units)
+            | Q(memberships__isnull=True)
         ).distinct()
 
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.contrib.messages.storage import default_storage
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -35,18 +36,27 @@ class SessionSecurityMiddleware:
     ) -> HttpResponse:
         services.record_logout(user, reason=reason)
         logout(request)
-        messages.warning(request, message)
         target = reverse("accounts:login")
         if request.method == "GET":
             target = f"{target}?{urlencode({'next': request.get_full_path()})}"
         response = HttpResponseRedirect(target)
         if request.headers.get("HX-Request"):
             response["HX-Redirect"] = target
+        if hasattr(request, "_messages"):
+            messages.warning(request, message)
+        else:
+            # This middleware runs before MessageMiddleware, and returning early skips it: store
+            # the message on the response ourselves.
+            storage = default_storage(request)
+            storage.add(messages.WARNING, message)
+            storage.update(response)
         return response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if self._exempt(request.path):  # before touching request.user: no session or user queries
+            return self.get_response(request)
         user = request.user
-        if not user.is_authenticated or self._exempt(request.path):
+        if not user.is_authenticated:
             return self.get_response(request)
         assert isinstance(user, User)
         now = time.time()

@@ -15,13 +15,18 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from xinkan.accounts.models import User
 from xinkan.audit import services as audit
+from xinkan.core.redaction import redact
 from xinkan.org.models import Membership
 from xinkan.org.roles import Perm
 from xinkan.org.scope import get_scope
 
 
 def _require_account_manager(by: User, target: User | None = None) -> None:
-    """Only administrators manage accounts, and only of people within their own scope."""
+    """Only administrators manage accounts, and only of people within their own scope.
+
+    Call it before opening the action's transaction: the refusal's audit entry must not be rolled
+    back with it.
+    """
     scope = get_scope(by)
     allowed = by.is_superuser or scope.has_perm(Perm.ACCOUNTS_MANAGE)
     if allowed and target is not None and not by.is_superuser:
@@ -51,7 +56,6 @@ def has_confirmed_device(user: User) -> bool:
 # --- Creating and changing accounts --------------------------------------------------------------
 
 
-@transaction.atomic
 def create_user(
     *,
     username: str,
@@ -66,37 +70,37 @@ def create_user(
         _require_account_manager(by)
     user = User(username=username, display_name=display_name, is_staff=is_staff)
     validate_password(password, user)
-    user.set_password(password)
-    user.password_changed_at = timezone.now()
-    user.must_change_password = must_change_password
-    user.save()
-    audit.record(
-        actor=by,
-        actor_label=None if by else "system",
-        action="accounts.user.created",
-        obj=user,
-        changes={"username": [None, username], "display_name": [None, display_name]},
-    )
+    with transaction.atomic():
+        user.set_password(password)
+        user.password_changed_at = timezone.now()
+        user.must_change_password = must_change_password
+        user.save()
+        audit.record(
+            actor=by,
+            actor_label=None if by else "system",
+            action="accounts.user.created",
+            obj=user,
+            changes={"username": [None, username], "display_name": [None, display_name]},
+        )
     return user
 
 
-@transaction.atomic
 def set_user_active(user: User, *, active: bool, by: User) -> User:
     _require_account_manager(by, user)
     if user.is_active == active:
         return user
-    User.objects.filter(pk=user.pk).update(is_active=active)
-    user.is_active = active
-    audit.record(
-        actor=by,
-        action="accounts.user.activated" if active else "accounts.user.deactivated",
-        obj=user,
-        changes={"is_active": [not active, active]},
-    )
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(is_active=active)
+        user.is_active = active
+        audit.record(
+            actor=by,
+            action="accounts.user.activated" if active else "accounts.user.deactivated",
+            obj=user,
+            changes={"is_active": [not active, active]},
+        )
     return user
 
 
-@transaction.atomic
 def update_user_profile(user: User, *, display_name: str, email: str, by: User) -> User:
     _require_account_manager(by, user)
     before = audit.snapshot(user, ["display_name", "email"])
@@ -106,8 +110,9 @@ def update_user_profile(user: User, *, display_name: str, email: str, by: User) 
     changes = audit.diff(before, after)
     if not changes:
         return user
-    user.save(update_fields=["display_name", "email"])
-    audit.record(actor=by, action="accounts.user.updated", obj=user, changes=changes)
+    with transaction.atomic():
+        user.save(update_fields=["display_name", "email"])
+        audit.record(actor=by, action="accounts.user.updated", obj=user, changes=changes)
     return user
 
 
@@ -120,8 +125,9 @@ class FailedLogin:
     remaining: int
 
 
-def record_login_failure(*, username: str) -> FailedLogin:
-    """Count a wrong password; lock the account at the threshold. The password is never recorded.
+def record_login_failure(*, username: str, reason: str = "bad_password") -> FailedLogin:
+    """Count a wrong password (or second-factor code, `reason="bad_second_factor"`); lock the
+    account at the threshold. The password is never recorded.
 
     The counter is a conditional update (no read-then-write), so concurrent attempts each count.
     """
@@ -129,9 +135,11 @@ def record_login_failure(*, username: str) -> FailedLogin:
     with transaction.atomic():
         user = User.objects.filter(username=username).first()
         if user is None:
+            # What was typed is kept (it shows guessing), but an ID card or phone number typed
+            # as a username is personal data: masked like everywhere else.
             audit.record_failure(
                 actor=None,
-                actor_label=username[:150],
+                actor_label=redact(username)[:150],
                 action="accounts.login.failed",
                 data={"reason": "unknown_user"},
             )
@@ -159,7 +167,7 @@ def record_login_failure(*, username: str) -> FailedLogin:
             actor_label=username,
             action="accounts.login.failed",
             obj=user,
-            data={"reason": "bad_password", "failed_in_a_row": count},
+            data={"reason": reason, "failed_in_a_row": count},
         )
         if locked_now:
             audit.record(
@@ -187,16 +195,16 @@ def record_logout(user: User, *, reason: str) -> None:
     audit.record(actor=user, action="accounts.logout", obj=user, data={"reason": reason})
 
 
-@transaction.atomic
 def unlock_user(user: User, *, by: User) -> User:
     _require_account_manager(by, user)
-    changed = User.objects.filter(pk=user.pk, locked_at__isnull=False).update(
-        locked_at=None, failed_login_count=0
-    )
-    if not changed:
-        return user
-    user.refresh_from_db(fields=["locked_at", "failed_login_count"])
-    audit.record(actor=by, action="accounts.user.unlocked", obj=user)
+    with transaction.atomic():
+        changed = User.objects.filter(pk=user.pk, locked_at__isnull=False).update(
+            locked_at=None, failed_login_count=0
+        )
+        if not changed:
+            return user
+        user.refresh_from_db(fields=["locked_at", "failed_login_count"])
+        audit.record(actor=by, action="accounts.user.unlocked", obj=user)
     return user
 
 
@@ -213,26 +221,26 @@ def change_own_password(user: User, *, new_password: str) -> None:
     audit.record(actor=user, action="accounts.password.changed", obj=user)
 
 
-@transaction.atomic
 def reset_password(user: User, *, new_password: str, by: User) -> None:
     """An administrator sets a temporary password; the user must change it at the next login."""
     _require_account_manager(by, user)
     validate_password(new_password, user)
-    user.set_password(new_password)
-    user.password_changed_at = timezone.now()
-    user.must_change_password = True
-    user.locked_at = None
-    user.failed_login_count = 0
-    user.save(
-        update_fields=[
-            "password",
-            "password_changed_at",
-            "must_change_password",
-            "locked_at",
-            "failed_login_count",
-        ]
-    )
-    audit.record(actor=by, action="accounts.password.reset", obj=user)
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.password_changed_at = timezone.now()
+        user.must_change_password = True
+        user.locked_at = None
+        user.failed_login_count = 0
+        user.save(
+            update_fields=[
+                "password",
+                "password_changed_at",
+                "must_change_password",
+                "locked_at",
+                "failed_login_count",
+            ]
+        )
+        audit.record(actor=by, action="accounts.password.reset", obj=user)
 
 
 # --- Second factor (TOTP) ------------------------------------------------------------------------
@@ -270,9 +278,9 @@ def verify_totp(user: User, *, token: str) -> TOTPDevice | None:
     return None
 
 
-@transaction.atomic
 def reset_two_factor(user: User, *, by: User) -> None:
     _require_account_manager(by, user)
-    deleted, _counts = TOTPDevice.objects.filter(user=user).delete()
-    if deleted:
-        audit.record(actor=by, action="accounts.two_factor.reset", obj=user)
+    with transaction.atomic():
+        deleted, _counts = TOTPDevice.objects.filter(user=user).delete()
+        if deleted:
+            audit.record(actor=by, action="accounts.two_factor.reset", obj=user)

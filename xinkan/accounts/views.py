@@ -130,7 +130,9 @@ def verify_view(request: HttpRequest) -> HttpResponse:
         device = services.verify_totp(user, token=form.cleaned_data["token"])
         if device is not None:
             return _complete_login(request, user, device)
-        result = services.record_login_failure(username=user.get_username())
+        result = services.record_login_failure(
+            username=user.get_username(), reason="bad_second_factor"
+        )
         if result.locked:
             request.session.flush()
             messages.error(request, _locked_message())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -36,10 +38,12 @@ ACTION_LABELS: dict[str, str | Promise] = {
     "residents.resident.view_denied": _("Refused: resident's record"),
     "residents.manage.denied": _("Refused: change to residents"),
     "audit.chain.verified": _("Checked the audit chain"),
+    "core.data_keys.rotated": _("Re-encrypted personal data with a new key"),
+    "core.calendar_day.set": _("Set a working day or holiday"),
 }
 
 
-def register(labels: dict[str, str | Promise]) -> None:
+def register(labels: Mapping[str, str | Promise]) -> None:
     ACTION_LABELS.update(labels)
 
 

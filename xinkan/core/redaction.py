@@ -11,7 +11,9 @@ _ID_NUMBER_15 = re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{6}(\d{3})(?![0-9A-Za-z])"
 _MOBILE = re.compile(r"(?<!\d)((?:\+?86)?1[3-9]\d)\d{4}(\d{4})(?!\d)")
 _SECRET_PAIR = re.compile(
     r"(?i)\b(password|passwd|pwd|token|secret|otp_token|api[_-]?key|authorization)"
-    r"(\s*[=:]\s*|\"\s*:\s*\"|'\s*:\s*')([^\s,&;\"']+)"
+    r"(\s*[=:]\s*|\"\s*:\s*\"|'\s*:\s*')"
+    # "Authorization: Bearer <token>": the scheme goes too, or the token would stay readable.
+    r"((?:(?:Bearer|Basic|Digest|Token)\s+)?[^\s,&;\"']+)"
 )
 
 

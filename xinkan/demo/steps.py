@@ -16,6 +16,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from xinkan.accounts import services as account_services
 from xinkan.accounts.models import User
 from xinkan.demo.names import OCCUPATIONS, person, same_surname
+from xinkan.matters.demo import seed_matters
 from xinkan.org import services as org_services
 from xinkan.org.models import Department, Level, Unit
 from xinkan.org.roles import Role
@@ -267,4 +268,9 @@ def _seed_members(rng: random.Random, household: Household, grid: Unit, today: d
     return len(members)
 
 
-STEPS: list[Callable[[DemoContext], None]] = [seed_units, seed_accounts, seed_residents]
+STEPS: list[Callable[[DemoContext], None]] = [
+    seed_units,
+    seed_accounts,
+    seed_residents,
+    seed_matters,
+]

@@ -25,7 +25,26 @@ def _copy_into(target: Any, source: Any) -> None:
     target.__dict__.update({k: v for k, v in source.__dict__.items() if not k.startswith("_")})
 
 
+class ScopedChoicesMixin:
+    """Offer (and accept) only units and departments within the administrator's scope, so that a
+    place outside it is a form error rather than a refusal after the form was accepted."""
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if not request.user.is_superuser:
+            scope = get_scope(request.user)
+            if db_field.related_model is Unit:
+                kwargs["queryset"] = scope.units(Perm.ORG_MANAGE).order_by("path")
+            elif db_field.related_model is Department:
+                kwargs["queryset"] = scope.filter_departments(
+                    Department.objects.select_related("unit"), Perm.ORG_MANAGE, field=""
+                )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
+
+
 class UnitForm(forms.ModelForm):
+    # Only a superuser adds a top-level unit (or moves one to the top); set by UnitAdmin.get_form.
+    may_add_roots = False
+
     class Meta:
         model = Unit
         fields = ["code", "name", "level", "rural", "parent", "address", "phone", "is_active"]
@@ -33,6 +52,9 @@ class UnitForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         level, parent = cleaned.get("level"), cleaned.get("parent")
+        was_root = self.instance.pk is not None and self.instance.parent_id is None
+        if parent is None and "parent" not in self.errors and not (self.may_add_roots or was_root):
+            self.add_error("parent", _("Choose the unit this one belongs to."))
         if level and parent and LEVEL_RANK[level] <= LEVEL_RANK[parent.level]:
             self.add_error("parent", _("A unit of this level cannot be placed under that parent."))
         if parent and self.instance.pk and parent.path.startswith(self.instance.path):
@@ -41,7 +63,7 @@ class UnitForm(forms.ModelForm):
 
 
 @admin.register(Unit, site=admin_site)
-class UnitAdmin(ManagedAdmin):
+class UnitAdmin(ScopedChoicesMixin, ManagedAdmin):
     form = UnitForm
     scope_field = ""
     list_display = ["name", "code", "level", "rural", "parent", "is_active"]
@@ -49,6 +71,13 @@ class UnitAdmin(ManagedAdmin):
     search_fields = ["name", "code"]
     autocomplete_fields = ["parent"]
     change_list_template = "admin/org/unit/change_list.html"
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.may_add_roots = request.user.is_superuser  # type: ignore[attr-defined]
+        return form
 
     def save_model(self, request: HttpRequest, obj: Unit, form: Any, change: bool) -> None:
         data = form.cleaned_data
@@ -131,7 +160,7 @@ class UnitImportForm(forms.Form):
 
 
 @admin.register(Department, site=admin_site)
-class DepartmentAdmin(ManagedAdmin):
+class DepartmentAdmin(ScopedChoicesMixin, ManagedAdmin):
     list_display = ["name", "code", "unit", "is_active"]
     list_filter = ["is_active"]
     search_fields = ["name", "code"]
@@ -167,13 +196,26 @@ class MembershipForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        if bool(cleaned.get("unit")) == bool(cleaned.get("department")):
-            raise ValidationError(_("Choose either a unit or a department."))
+        if self.errors or self.instance.pk:  # a saved membership is read-only (nothing to check)
+            return cleaned
+        role, unit, department = cleaned.get("role"), cleaned.get("unit"), cleaned.get("department")
+        services.check_membership_place(str(role), unit, department)
+        held = Membership.objects.filter(
+            user=cleaned.get("user"), role=role, unit=unit, department=department, is_active=True
+        )
+        if held.exists():
+            raise ValidationError(_("This person already holds this role there."))
         return cleaned
+
+    def _get_validation_exclusions(self) -> set[str]:
+        # The unique constraints on (user, role, place) are not the form's business: granting a
+        # revoked role again re-activates it (services.grant_membership), and an active one is
+        # reported by clean() in plain words.
+        return {*super()._get_validation_exclusions(), "role"}  # type: ignore[misc]
 
 
 @admin.register(Membership, site=admin_site)
-class MembershipAdmin(ManagedAdmin):
+class MembershipAdmin(ScopedChoicesMixin, ManagedAdmin):
     form = MembershipForm
     list_display = ["user", "role", "unit", "department", "title", "is_active"]
     list_filter = ["role", "is_active"]

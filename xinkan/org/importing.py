@@ -20,6 +20,8 @@ from django.utils.translation import gettext as _
 
 from xinkan.org import services
 from xinkan.org.models import LEVEL_RANK, Level, Unit
+from xinkan.org.roles import Perm
+from xinkan.org.scope import get_scope
 
 if TYPE_CHECKING:
     from xinkan.accounts.models import User
@@ -103,11 +105,15 @@ def read_rows(name: str, stream: IO[bytes]) -> list[dict[str, str]]:
             workbook = load_workbook(stream, read_only=True, data_only=True)
         except Exception as exc:
             raise ImportFileError(_("The file is not a readable .xlsx workbook.")) from exc
-        sheet = workbook.worksheets[0]
-        values = (
-            ["" if c is None else str(c) for c in row] for row in sheet.iter_rows(values_only=True)
-        )
-        return _normalise(values)
+        try:
+            sheet = workbook.worksheets[0]
+            values = (
+                ["" if c is None else str(c) for c in row]
+                for row in sheet.iter_rows(values_only=True)
+            )
+            return _normalise(values)
+        finally:
+            workbook.close()  # a read-only workbook keeps the file open until closed
     raise ImportFileError(_("Upload a .xlsx or .csv file."))
 
 
@@ -136,7 +142,9 @@ def _normalise(lines: Iterable[list[str]]) -> list[dict[str, str]]:
     return rows
 
 
-def validate_rows(records: list[dict[str, str]]) -> tuple[list[UnitRow], list[tuple[int, str]]]:
+def validate_rows(
+    records: list[dict[str, str]], *, by: User | None = None
+) -> tuple[list[UnitRow], list[tuple[int, str]]]:
     errors: list[tuple[int, str]] = []
     rows: list[UnitRow] = []
     seen: dict[str, int] = {}
@@ -206,6 +214,8 @@ def validate_rows(records: list[dict[str, str]]) -> tuple[list[UnitRow], list[tu
             errors.append(
                 (row.line, _("a unit of this level cannot be placed under its parent's level"))
             )
+    if by is not None and not by.is_superuser:
+        errors.extend(_outside_scope(rows, existing, by))
     # Cycles within the file (A under B under A) would never resolve.
     for row in rows:
         walked, current = set(), row
@@ -218,13 +228,35 @@ def validate_rows(records: list[dict[str, str]]) -> tuple[list[UnitRow], list[tu
     return rows, sorted(set(errors))
 
 
+def _outside_scope(
+    rows: list[UnitRow], existing: dict[str, Unit], by: User
+) -> list[tuple[int, str]]:
+    """Rows an administrator may not write: a unit, or an existing parent, outside their scope; a
+    new top-level unit. (A parent that is itself a new row of the file is checked on its own row.)"""
+    scope = get_scope(by)
+    errors = []
+    for row in rows:
+        unit = existing.get(row.code)
+        parent = existing.get(row.parent_code) if row.parent_code else None
+        if unit is not None and not scope.covers_unit(unit, Perm.ORG_MANAGE):
+            problem = _("unit %(code)s lies outside your area") % {"code": row.code}
+        elif parent is not None and not scope.covers_unit(parent, Perm.ORG_MANAGE):
+            problem = _("parent unit %(code)s lies outside your area") % {"code": row.parent_code}
+        elif not row.parent_code and (unit is None or unit.parent_id is not None):
+            problem = _("only the system administrator adds a top-level unit")
+        else:
+            continue
+        errors.append((row.line, problem))
+    return errors
+
+
 def _ordered(rows: list[UnitRow]) -> list[UnitRow]:
     """Parents before children: by level rank, then file order."""
     return sorted(rows, key=lambda row: (LEVEL_RANK[row.level], row.line))
 
 
 def import_unit_tree(records: list[dict[str, str]], *, by: User | None) -> ImportReport:
-    rows, errors = validate_rows(records)
+    rows, errors = validate_rows(records, by=by)
     report = ImportReport(errors=errors)
     if errors:
         return report

@@ -34,21 +34,39 @@ class Perm:
     RESIDENTS_VIEW = "residents.view"
     RESIDENTS_MANAGE = "residents.manage"
     RESIDENTS_VIEW_PERSONAL = "residents.view_personal"  # full (unmasked) personal fields
+    MATTERS_VIEW = "matters.view"
+    MATTERS_REGISTER = "matters.register"
+    MATTERS_ACCEPT = "matters.accept"  # accept, decline, dispatch, decide objections and extensions
+    MATTERS_HANDLE = "matters.handle"  # sign for, handle, reply (a department, or a unit itself)
+    MATTERS_FOLLOW_UP = "matters.follow_up"
+    MATTERS_REVIEW = "matters.review"  # decide reviews and re-reviews at one's level
+    MATTERS_ACCOMPANY = "matters.accompany"  # 带办陪访
+    MATTERS_SUPERVISE = "matters.supervise"  # see and push overdue work (督办)
 
 
 _STAFF_BASE = frozenset({Perm.ORG_VIEW})
 
+_MATTERS_FRONT = frozenset({Perm.MATTERS_VIEW, Perm.MATTERS_REGISTER, Perm.MATTERS_FOLLOW_UP})
+_MATTERS_UNIT = _MATTERS_FRONT | {Perm.MATTERS_ACCEPT, Perm.MATTERS_HANDLE, Perm.MATTERS_ACCOMPANY}
+
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.GRID_WORKER: _STAFF_BASE
+    | _MATTERS_FRONT
     | {Perm.RESIDENTS_VIEW, Perm.RESIDENTS_MANAGE, Perm.RESIDENTS_VIEW_PERSONAL},
     Role.MEDIATOR: _STAFF_BASE | {Perm.RESIDENTS_VIEW},
     Role.COMMUNITY_WORKER: _STAFF_BASE
+    | _MATTERS_UNIT
     | {Perm.RESIDENTS_VIEW, Perm.RESIDENTS_MANAGE, Perm.RESIDENTS_VIEW_PERSONAL},
-    Role.SUBDISTRICT_CADRE: _STAFF_BASE | {Perm.RESIDENTS_VIEW, Perm.RESIDENTS_VIEW_PERSONAL},
-    Role.DEPARTMENT_HANDLER: _STAFF_BASE,
+    Role.SUBDISTRICT_CADRE: _STAFF_BASE
+    | _MATTERS_UNIT
+    | {Perm.MATTERS_REVIEW, Perm.MATTERS_SUPERVISE}
+    | {Perm.RESIDENTS_VIEW, Perm.RESIDENTS_VIEW_PERSONAL},
+    Role.DEPARTMENT_HANDLER: _STAFF_BASE | {Perm.MATTERS_VIEW, Perm.MATTERS_HANDLE},
     Role.LAWYER: _STAFF_BASE,
     Role.VOLUNTEER: frozenset(),
-    Role.LEADER: _STAFF_BASE | {Perm.AUDIT_VIEW, Perm.RESIDENTS_VIEW},
+    Role.LEADER: _STAFF_BASE
+    | {Perm.AUDIT_VIEW, Perm.RESIDENTS_VIEW}
+    | {Perm.MATTERS_VIEW, Perm.MATTERS_REVIEW, Perm.MATTERS_SUPERVISE, Perm.MATTERS_ACCEPT},
     Role.ADMIN: _STAFF_BASE
     | {Perm.ORG_MANAGE, Perm.ACCOUNTS_MANAGE, Perm.AUDIT_VIEW, Perm.AUDIT_VIEW_SYSTEM},
 }

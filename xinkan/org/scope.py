@@ -99,15 +99,21 @@ class Scope:
 
     # --- Query filters ----------------------------------------------------------------------
     def unit_q(self, perm: str, field: str = "unit") -> Q:
-        """Q for rows whose `field` (a Unit foreign key, or "" for Unit itself) is in scope."""
-        prefix = f"{field}__path" if field else "path"
+        """Q for rows whose `field` (a Unit foreign key, or "" for Unit itself) is in scope.
+
+        For a foreign key this is `field_id IN (SELECT id FROM org_unit WHERE path LIKE 'root%')`:
+        the units come from the path index and the rows from the foreign key's index, and two such
+        conditions joined by OR still use both indexes (a join on each would not).
+        """
         roots = self.unit_paths(perm)
         if not roots:
             return Q(pk__in=[])
-        query = Q()
+        paths = Q()
         for root in roots:
-            query |= Q(**{f"{prefix}__startswith": root})
-        return query
+            paths |= Q(path__startswith=root)
+        if not field:
+            return paths
+        return Q(**{f"{field}__in": Unit.objects.filter(paths).values("pk")})
 
     def department_q(self, perm: str, field: str = "department") -> Q:
         """Q for rows whose `field` (a Department FK, or "" for Department) is in scope.

@@ -23,7 +23,11 @@ DEPARTMENT_FIELDS = ["code", "name", "short_name", "unit", "phone", "is_active"]
 
 
 def _require_org_manager(by: User | None, unit: Unit | None) -> None:
-    """Administrators manage the tree within their scope; `by=None` is system set-up only."""
+    """Administrators manage the tree within their scope; `by=None` is system set-up only.
+
+    Called before a service opens its transaction: the refusal's audit entry must survive the
+    PermissionDenied that follows it.
+    """
     if by is None or by.is_superuser:
         return
     # A root unit (no parent) lies above every administrator's scope: only a superuser adds one.
@@ -52,7 +56,6 @@ def _segment(pk: int) -> str:
     return f"{pk:0{PATH_SEGMENT_WIDTH}d}/"
 
 
-@transaction.atomic
 def create_unit(
     *,
     code: str,
@@ -65,7 +68,30 @@ def create_unit(
     phone: str = "",
 ) -> Unit:
     _require_org_manager(by, parent)
-    code, name = code.strip(), name.strip()
+    with transaction.atomic():
+        return _create_unit(
+            code=code.strip(),
+            name=name.strip(),
+            level=level,
+            parent=parent,
+            by=by,
+            rural=rural,
+            address=address,
+            phone=phone,
+        )
+
+
+def _create_unit(
+    *,
+    code: str,
+    name: str,
+    level: str,
+    parent: Unit | None,
+    by: User | None,
+    rural: bool,
+    address: str,
+    phone: str,
+) -> Unit:
     _check_level(level, parent)
     if Unit.objects.filter(code=code).exists():
         raise ValidationError(
@@ -96,11 +122,20 @@ def create_unit(
     return unit
 
 
-@transaction.atomic
 def update_unit(unit: Unit, *, by: User | None, **values: Any) -> Unit:
-    """Change a unit's own fields; a new parent moves the whole subtree (see `move_unit`)."""
+    """Change a unit's own fields; a new parent moves the whole subtree (see `_move`)."""
     _require_org_manager(by, unit)
     new_parent = values.pop("parent", unit.parent)
+    if (new_parent.pk if new_parent else None) != unit.parent_id:
+        # Moving to the top (no parent) is a superuser's call, like adding a root unit.
+        _require_org_manager(by, new_parent)
+    with transaction.atomic():
+        return _update_unit(unit, new_parent, by=by, values=values)
+
+
+def _update_unit(
+    unit: Unit, new_parent: Unit | None, *, by: User | None, values: dict[str, Any]
+) -> Unit:
     before = audit.snapshot(unit, UNIT_FIELDS)
     for key, value in values.items():
         if key not in UNIT_FIELDS:
@@ -113,18 +148,16 @@ def update_unit(unit: Unit, *, by: User | None, **values: Any) -> Unit:
     unit.full_clean(exclude=["path", "parent"])
     unit.save()
     if (new_parent.pk if new_parent else None) != unit.parent_id:
-        _move(unit, new_parent, by)
+        _move(unit, new_parent)
     changes = audit.diff(before, audit.snapshot(unit, UNIT_FIELDS))
     if changes:
         audit.record(actor=by, action="org.unit.updated", obj=unit, unit=unit, changes=changes)
     return unit
 
 
-def _move(unit: Unit, new_parent: Unit | None, by: User | None) -> None:
-    if new_parent is not None:
-        _require_org_manager(by, new_parent)
-        if new_parent.path.startswith(unit.path):
-            raise ValidationError({"parent": _("A unit cannot be moved under itself.")})
+def _move(unit: Unit, new_parent: Unit | None) -> None:
+    if new_parent is not None and new_parent.path.startswith(unit.path):
+        raise ValidationError({"parent": _("A unit cannot be moved under itself.")})
     old_path = unit.path
     new_path = (new_parent.path if new_parent else "") + _segment(unit.pk)
     depth_delta = ((new_parent.depth + 1) if new_parent else 0) - unit.depth
@@ -137,7 +170,6 @@ def _move(unit: Unit, new_parent: Unit | None, by: User | None) -> None:
     unit.refresh_from_db()
 
 
-@transaction.atomic
 def create_department(
     *, code: str, name: str, unit: Unit, by: User | None, short_name: str = "", phone: str = ""
 ) -> Department:
@@ -146,22 +178,31 @@ def create_department(
         code=code.strip(), name=name.strip(), unit=unit, short_name=short_name, phone=phone
     )
     department.full_clean()
-    department.save()
-    audit.record(
-        actor=by,
-        action="org.department.created",
-        obj=department,
-        unit=unit,
-        changes={k: [None, v] for k, v in audit.snapshot(department, DEPARTMENT_FIELDS).items()},
-    )
+    with transaction.atomic():
+        department.save()
+        audit.record(
+            actor=by,
+            action="org.department.created",
+            obj=department,
+            unit=unit,
+            changes={
+                k: [None, v] for k, v in audit.snapshot(department, DEPARTMENT_FIELDS).items()
+            },
+        )
     return department
 
 
-@transaction.atomic
 def update_department(department: Department, *, by: User | None, **values: Any) -> Department:
     _require_org_manager(by, department.unit)
     if "unit" in values:
         _require_org_manager(by, values["unit"])
+    with transaction.atomic():
+        return _update_department(department, by=by, values=values)
+
+
+def _update_department(
+    department: Department, *, by: User | None, values: dict[str, Any]
+) -> Department:
     before = audit.snapshot(department, DEPARTMENT_FIELDS)
     for key, value in values.items():
         if key not in DEPARTMENT_FIELDS:
@@ -182,7 +223,18 @@ def update_department(department: Department, *, by: User | None, **values: Any)
     return department
 
 
-@transaction.atomic
+def check_membership_place(role: str, unit: Unit | None, department: Department | None) -> None:
+    """A role is held in exactly one place, and in the kind of place it belongs to."""
+    if (unit is None) == (department is None):
+        raise ValidationError(_("Choose either a unit or a department."))
+    if role not in Role.values:
+        raise ValidationError({"role": _("Unknown role.")})
+    if department is not None and role not in DEPARTMENT_ROLES:
+        raise ValidationError({"role": _("This role is held in a unit, not in a department.")})
+    if unit is not None and role not in UNIT_ROLES:
+        raise ValidationError({"role": _("This role is held in a department, not in a unit.")})
+
+
 def grant_membership(
     *,
     user: User,
@@ -192,53 +244,50 @@ def grant_membership(
     department: Department | None = None,
     title: str = "",
 ) -> Membership:
-    """Give `user` a role in a unit or a department. Granting an existing role changes nothing."""
-    if (unit is None) == (department is None):
-        raise ValidationError(_("Choose either a unit or a department."))
-    if role not in Role.values:
-        raise ValidationError({"role": _("Unknown role.")})
-    if department is not None and role not in DEPARTMENT_ROLES:
-        raise ValidationError({"role": _("This role is held in a unit, not in a department.")})
-    if unit is not None and role not in UNIT_ROLES:
-        raise ValidationError({"role": _("This role is held in a department, not in a unit.")})
+    """Give `user` a role in a unit or a department. Granting an existing role changes nothing;
+    granting a revoked one makes it active again."""
+    check_membership_place(role, unit, department)
     place_unit = unit or (department.unit if department else None)
     _require_org_manager(by, place_unit)
-    membership, created = Membership.objects.get_or_create(
-        user=user,
-        role=role,
-        unit=unit,
-        department=department,
-        defaults={"title": title},
-    )
-    if not created and membership.is_active:
-        return membership
-    if not created:
-        Membership.objects.filter(pk=membership.pk).update(is_active=True)
-        membership.is_active = True
-    forget_scope(user)
-    audit.record(
-        actor=by,
-        action="org.membership.granted",
-        obj=membership,
-        unit=place_unit,
-        data={"user": user.get_username(), "role": role, "title": title},
-    )
+    with transaction.atomic():
+        membership, created = Membership.objects.get_or_create(
+            user=user,
+            role=role,
+            unit=unit,
+            department=department,
+            defaults={"title": title},
+        )
+        if not created and membership.is_active:
+            return membership
+        if not created:
+            Membership.objects.filter(pk=membership.pk).update(is_active=True)
+            membership.is_active = True
+        forget_scope(user)
+        audit.record(
+            actor=by,
+            action="org.membership.granted",
+            obj=membership,
+            unit=place_unit,
+            data={"user": user.get_username(), "role": role, "title": title},
+        )
     return membership
 
 
-@transaction.atomic
 def revoke_membership(membership: Membership, *, by: User | None) -> None:
     place_unit = membership.unit or (membership.department.unit if membership.department else None)
     _require_org_manager(by, place_unit)
-    changed = Membership.objects.filter(pk=membership.pk, is_active=True).update(is_active=False)
-    if not changed:
-        return
-    membership.is_active = False
-    forget_scope(membership.user)
-    audit.record(
-        actor=by,
-        action="org.membership.revoked",
-        obj=membership,
-        unit=place_unit,
-        data={"user": membership.user.get_username(), "role": membership.role},
-    )
+    with transaction.atomic():
+        changed = Membership.objects.filter(pk=membership.pk, is_active=True).update(
+            is_active=False
+        )
+        if not changed:
+            return
+        membership.is_active = False
+        forget_scope(membership.user)
+        audit.record(
+            actor=by,
+            action="org.membership.revoked",
+            obj=membership,
+            unit=place_unit,
+            data={"user": membership.user.get_username(), "role": membership.role},
+        )

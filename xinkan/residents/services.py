@@ -31,6 +31,7 @@ RESIDENT_FIELDS = [
 
 
 def _require_manage(by: User | None, unit: Unit) -> None:
+    # Checked before the service's transaction opens, so that the refusal's audit entry is kept.
     if by is None:  # system set-up (seed data, imports run by the system)
         return
     if not get_scope(by).covers_unit(unit, Perm.RESIDENTS_MANAGE):
@@ -38,23 +39,22 @@ def _require_manage(by: User | None, unit: Unit) -> None:
         raise PermissionDenied(_("You may not change residents of this unit."))
 
 
-@transaction.atomic
 def create_household(*, code: str, unit: Unit, address: str, by: User | None) -> Household:
     _require_manage(by, unit)
     household = Household(code=code.strip(), unit=unit, address=address.strip())
     household.full_clean()
-    household.save()
-    audit.record(
-        actor=by,
-        action="residents.household.created",
-        obj=household,
-        unit=unit,
-        changes={"code": [None, household.code], "address": [None, household.address]},
-    )
+    with transaction.atomic():
+        household.save()
+        audit.record(
+            actor=by,
+            action="residents.household.created",
+            obj=household,
+            unit=unit,
+            changes={"code": [None, household.code], "address": [None, household.address]},
+        )
     return household
 
 
-@transaction.atomic
 def register_resident(
     *,
     name: str,
@@ -68,6 +68,8 @@ def register_resident(
     occupation: str = "",
 ) -> Resident:
     _require_manage(by, unit)
+    if household is not None and household.unit_id != unit.pk:
+        _require_manage(by, household.unit)  # no linking to a household outside one's area
     resident = Resident(
         name=name.strip(),
         unit=unit,
@@ -79,12 +81,13 @@ def register_resident(
         occupation=occupation,
     )
     resident.full_clean()
-    resident.save()
-    audit.record(
-        actor=by,
-        action="residents.resident.created",
-        obj=resident,
-        unit=unit,
-        changes={k: [None, v] for k, v in audit.snapshot(resident, RESIDENT_FIELDS).items()},
-    )
+    with transaction.atomic():
+        resident.save()
+        audit.record(
+            actor=by,
+            action="residents.resident.created",
+            obj=resident,
+            unit=unit,
+            changes={k: [None, v] for k, v in audit.snapshot(resident, RESIDENT_FIELDS).items()},
+        )
     return resident

@@ -32,6 +32,9 @@ def resident_list(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         query, unit_id = form.cleaned_data["q"], form.cleaned_data["unit"]
     residents = residents_for(user, query=query, unit_id=unit_id)
+    if form.is_bound and not form.is_valid():
+        # A search that cannot be understood lists nobody (not everybody); the form says why.
+        residents = residents.none()
     page = Paginator(residents, PAGE_SIZE).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)

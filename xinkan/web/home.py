@@ -18,6 +18,7 @@ from xinkan.accounts import services as account_services
 from xinkan.accounts.models import User
 from xinkan.audit.models import AuditEntry
 from xinkan.audit.selectors import entries_for
+from xinkan.matters import panels as matter_panels
 from xinkan.org.models import LEVEL_RANK, Department, Level, Unit
 from xinkan.org.roles import Perm
 from xinkan.org.scope import Scope
@@ -133,6 +134,13 @@ def _units_below(user: User, scope: Scope) -> dict[str, Any] | None:
 
 
 PANELS: list[Panel] = [
+    Panel("matters", _("My matters"), "matters/panels/work.html", matter_panels.work_panel),
+    Panel(
+        "notifications",
+        _("Notifications"),
+        "matters/panels/notifications.html",
+        matter_panels.notifications_panel,
+    ),
     Panel("scope", _("My places and roles"), "web/panels/scope.html", _scope_panel),
     Panel("department", _("My department"), "web/panels/department.html", _department_panel),
     Panel("units", _("Units under me"), "web/panels/units.html", _units_below),

@@ -23,9 +23,12 @@ class NavItem:
 
 NAV_ITEMS: list[NavItem] = [
     NavItem("home", _("My work"), "web:home"),
+    NavItem("matters", _("Matters"), "matters:worklist", Perm.MATTERS_VIEW),
+    NavItem("accompanied", _("People I accompany"), "matters:accompanied", Perm.MATTERS_ACCOMPANY),
+    NavItem("notifications", _("Notifications"), "matters:notifications", Perm.MATTERS_VIEW),
     NavItem("units", _("Units"), "web:units", Perm.ORG_VIEW),
     NavItem("residents", _("Residents"), "residents:list", Perm.RESIDENTS_VIEW),
-    NavItem("audit", _("Audit log"), "audit:list", Perm.AUDIT_VIEW),
+    NavItem("audit", _("Audit log"), "audit:list", Perm.AUDIT_VIEW, superuser=True),
     NavItem("admin", _("Administration"), "admin:index", Perm.ORG_MANAGE, superuser=True),
     NavItem("account", _("My account"), "accounts:account"),
 ]
@@ -40,14 +43,17 @@ class NavLink:
 
 
 def nav_for(scope: Scope, *, is_superuser: bool, current_path: str) -> list[NavLink]:
-    links = []
-    for item in NAV_ITEMS:
-        allowed = (
-            item.perm is None or scope.has_perm(item.perm) or (item.superuser and is_superuser)
-        )
-        if not allowed:
-            continue
-        url = reverse(item.url_name)
-        active = current_path == url if item.key == "home" else current_path.startswith(url)
-        links.append(NavLink(item.key, item.label, url, active))
-    return links
+    items = [
+        (item, reverse(item.url_name))
+        for item in NAV_ITEMS
+        if item.perm is None or scope.has_perm(item.perm) or (item.superuser and is_superuser)
+    ]
+    # The active item is the one whose address is the longest prefix of the page's
+    # ("/matters/accompanied/" is "People I accompany", not "Matters"); home only on "/".
+    matching = [
+        url
+        for item, url in items
+        if current_path == url or (url != "/" and current_path.startswith(url))
+    ]
+    active_url = max(matching, key=len) if matching else None
+    return [NavLink(item.key, item.label, url, url == active_url) for item, url in items]

@@ -182,7 +182,7 @@ def test_a_unit_may_answer_within_two_hours(cast):
         (dt.date(2026, 2, 16), False),  # Spring Festival, a Monday
     ],
 )
-def test_working_days_follow_the_chinese_calendar(day, working):
+def test_working_days_follow_the_chinese_calendar(db, day, working):
     assert is_working_day(day) is working
 
 
@@ -190,7 +190,7 @@ def test_working_days_follow_the_chinese_calendar(day, working):
     ("day", "working"),
     [(dt.date(2100, 3, 1), True), (dt.date(2100, 3, 6), False), (dt.date(2100, 3, 7), False)],
 )
-def test_a_year_the_calendar_does_not_know_falls_back_to_monday_to_friday(day, working):
+def test_a_year_the_calendar_does_not_know_falls_back_to_monday_to_friday(db, day, working):
     assert is_working_day(day) is working
 
 

@@ -108,6 +108,15 @@ def test_the_phone_and_id_number_are_masked_for_roles_that_may_not_see_them(
         assert FULL_ID not in html
 
 
+def test_a_matter_found_on_patrol_says_no_resident_brought_it(cast, client):
+    matter = mf.matter(
+        cast.grid, cast.grid_worker, channel="patrol", contact_name="", contact_phone=""
+    )
+    login_as(client, cast.community_worker)
+    text = page_text(client.get(url(matter)))
+    assert zh("Found by staff; no resident brought it.") in text
+
+
 def test_viewing_is_audited(cast, client):
     matter = mf.matter(cast.grid, cast.grid_worker)
     login_as(client, cast.cadre)
@@ -229,6 +238,16 @@ def test_candidate_duplicates_are_offered_to_those_who_accept(cast, client):
     assert "link" not in action_forms(client.get(url(matter)), matter.pk)
 
 
+@pytest.mark.parametrize(
+    ("stage", "role"), [("resolved", "community_worker"), ("concluded", "leader")]
+)
+def test_no_actions_panel_when_nothing_waits_for_the_reader(cast, client, stage, role):
+    matter = MAKERS[stage](cast)
+    login_as(client, getattr(cast, role))
+    response = client.get(url(matter))
+    assert 'id="actions"' not in response.content.decode()
+
+
 def test_the_accompanying_cadre_records_visits_instead_of_taking_the_matter(cast, client):
     matter = mf.matter(cast.grid, cast.grid_worker)
     services.take_matter(matter, by=cast.cadre, mode=CompanionMode.PROXY)
@@ -254,7 +273,7 @@ def _with_history(cast, repeats: int) -> Matter:  # type: ignore[no-untyped-def]
         result = services.register_matter(
             mf.intake(
                 cast.grid,
-                description="3号楼电梯又坏了，老人上下楼很困难，物业一直没人来修。",
+                description=f"3号楼电梯又坏了，老人上下楼很困难，物业一直没人来修。第{number + 2}次来反映。",
                 idempotency_key=uuid.uuid4().hex,
             ),
             by=cast.grid_worker if number % 2 else cast.community_worker,

@@ -500,6 +500,29 @@ def test_a_retried_repeat_is_folded_in_once(cast):
     assert MatterEvent.objects.filter(matter=first, action="repeat_visit").count() == 1
 
 
+def test_the_same_words_sent_again_within_minutes_are_not_counted_as_a_repeat(cast):
+    """Back button and submit again: a new form key, the same person, the very same words."""
+    start = dt.datetime(2026, 3, 2, 10, 0, tzinfo=SHANGHAI)
+    with time_machine.travel(start, tick=False) as clock:
+        first = mf.matter(cast.grid, cast.grid_worker)
+        clock.shift(dt.timedelta(minutes=3))
+        again = register(cast.grid_worker, unit=cast.grid, idempotency_key="another-form")
+
+        assert (again.matter.pk, again.folded, again.resubmitted) == (first.pk, True, True)
+        assert Matter.objects.get(pk=first.pk).repeat_count == 0
+        assert not MatterEvent.objects.filter(matter=first, action="repeat_visit").exists()
+
+        clock.shift(dt.timedelta(minutes=10))  # later the same words are a repeat visit
+        later = register(cast.grid_worker, unit=cast.grid, idempotency_key="next-day")
+        assert (later.folded, later.resubmitted) == (True, False)
+        assert Matter.objects.get(pk=first.pk).repeat_count == 1
+
+        clock.shift(dt.timedelta(minutes=2))  # ...and that visit, sent twice, counts once
+        twice = register(cast.grid_worker, unit=cast.grid, idempotency_key="next-day-again")
+        assert twice.resubmitted
+        assert Matter.objects.get(pk=first.pk).repeat_count == 1
+
+
 def test_a_repeat_raised_with_a_higher_level_is_folded_and_marked(cast):
     first = mf.matter(cast.grid, cast.grid_worker)
 

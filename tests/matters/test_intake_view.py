@@ -350,6 +350,44 @@ def test_a_repeat_of_an_open_matter_is_folded_into_it(cast, client):
     ]
 
 
+def test_a_repeat_of_a_matter_outside_the_users_area_is_folded_without_naming_it(cast, client):
+    theirs = mf.matter(cast.grid, cast.grid_worker)  # 13800138000, 东风里社区
+    login_as(client, cast.outsider)  # 光明社区 cannot see it
+    response = client.post(
+        URL,
+        form_data(
+            cast,
+            unit=cast.neighbour_grid.pk,
+            category=theirs.category.pk,
+            contact_phone="13800138000",
+            description="3号楼电梯又坏了，老人上下楼很困难，物业到现在也没人来修。",
+        ),
+    )
+    assert Matter.objects.count() == 1
+    assert Matter.objects.get(pk=theirs.pk).repeat_count == 1
+    assert response["Location"] == URL
+    notes = messages_of(response)
+    assert notes == [
+        zh(
+            "This person already has this matter open with another unit: the visit was added to it, and that unit will see it."
+        )
+    ]
+    assert theirs.code not in notes[0]
+
+
+def test_the_same_form_sent_again_from_a_fresh_page_is_not_a_repeat(cast, client):
+    login_as(client, cast.community_worker)
+    client.post(URL, form_data(cast))
+    matter = Matter.objects.get()
+    response = client.post(URL, form_data(cast))  # back, reload (a new key), submit again
+    assert Matter.objects.count() == 1
+    assert Matter.objects.get().repeat_count == 0
+    assert response["Location"] == f"/matters/{matter.pk}/"
+    assert messages_of(response)[-1] == zh(
+        "This form was already submitted: %(code)s.", code=matter.code
+    )
+
+
 def test_a_repeat_of_a_concluded_matter_is_declined_unless_there_are_new_facts(cast, client):
     concluded = mf.concluded(cast)
     login_as(client, cast.community_worker)

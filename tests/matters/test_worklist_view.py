@@ -321,6 +321,8 @@ def test_searching_by_code_and_by_chinese_words(cast, client, assorted):
     login_as(client, cast.community_worker)
     assert filtered(client, q=assorted["fees"].code) == {assorted["fees"].code}
     assert filtered(client, q=assorted["fees"].code.lower()) == {assorted["fees"].code}
+    wrong_year = assorted["fees"].code.replace("XK-2026-", "XK-2025-")
+    assert filtered(client, q=wrong_year) == set()  # a code is its year and its number
     assert filtered(client, q="电梯") == {assorted["lift"].code}
     assert filtered(client, q="垃圾") == {assorted["late"].code, assorted["old"].code}
     assert filtered(client, q="垃圾 清运") == {assorted["late"].code}
@@ -539,3 +541,16 @@ def test_the_dispatch_controls_appear_only_where_matters_wait_for_dispatch(cast,
     assert 'name="lead"' not in client.get(URL, {"list": "all"}).content.decode()
     login_as(client, cast.grid_worker)
     assert 'name="lead"' not in client.get(URL, {"list": "open"}).content.decode()
+
+
+def test_a_very_long_list_is_counted_up_to_a_cap_and_says_there_are_more(cast, client, monkeypatch):
+    monkeypatch.setattr("xinkan.core.paging.LIST_CAP", 26)
+    matters = many(cast, 30)
+    login_as(client, cast.community_worker)
+    response = client.get(URL, {"list": "all"})
+    capped = "Page %(n)s of %(total)s+ · more than %(count)s matters — filter to narrow the list"
+    assert zh(capped, n=1, total=2, count=26) in page_text(response)
+    assert len(listed(response)) == 25
+    narrowed = client.get(URL, {"list": "all", "q": matters[0].code})
+    assert listed(narrowed) == [matters[0].code]
+    assert zh(capped, n=1, total=1, count=1) not in page_text(narrowed)

@@ -9,6 +9,7 @@ import re
 
 import pytest
 import time_machine
+from django.test import Client
 from django.utils import timezone
 
 from tests.matters import factories as mf
@@ -146,6 +147,24 @@ def test_the_same_form_sent_twice_registers_one_matter(cast, client):
     assert Matter.objects.count() == 1
     assert first["Location"] == again["Location"] == SUBMITTED
     assert session_matter(client) == Matter.objects.get().pk
+
+
+def test_the_same_words_sent_again_from_a_reloaded_form_show_the_same_number(cast, client):
+    client.post(SUBMIT, submission(cast))
+    response = client.post(SUBMIT, submission(cast))  # a fresh form key, the same words
+    matter = Matter.objects.get()
+    assert matter.repeat_count == 0
+    assert response["Location"] == SUBMITTED
+    assert matter.code in client.get(SUBMITTED).content.decode()
+
+
+def test_the_same_words_from_another_browser_open_nothing(cast, client):
+    client.post(SUBMIT, submission(cast))
+    stranger = Client()
+    response = stranger.post(SUBMIT, submission(cast))
+    assert response["Location"] == "/portal/"
+    assert session_matter(stranger) is None
+    assert Matter.objects.get().code not in stranger.get(SUBMITTED).content.decode()
 
 
 def test_a_repeat_of_a_matter_registered_with_the_same_phone_opens_nothing(cast, client):

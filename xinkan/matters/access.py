@@ -58,8 +58,17 @@ class Allowed:
 
 
 def allowed_actions(
-    user: User, matter: Matter, assignments: list[Assignment], companions: list[Companion]
+    user: User,
+    matter: Matter,
+    assignments: list[Assignment],
+    companions: list[Companion],
+    *,
+    pending_extensions: bool = False,
+    pending_objections: bool = False,
+    candidate_links: bool = False,
 ) -> Allowed:
+    """What `user` may do now. The decisions (extension, objection, linking a candidate) are only
+    offered when something waits for that decision."""
     scope = get_scope(user)
     handling = matter.handling_unit
     accept = scope.covers_unit(handling, Perm.MATTERS_ACCEPT)
@@ -96,8 +105,10 @@ def allowed_actions(
         and my_co.state == AssignmentState.SIGNED,
         reply=can_reply,
         extension=can_reply,
-        decide_extension=accept and state in {State.DISPATCHED, State.HANDLING},
-        decide_objection=accept,
+        decide_extension=accept
+        and pending_extensions
+        and state in {State.DISPATCHED, State.HANDLING},
+        decide_objection=accept and pending_objections,
         follow_up=follow and state == State.REPLIED and matter.last_rating != Rating.DISSATISFIED,
         request_review=follow and state == State.REPLIED and matter.review_round < 2,
         decide_review=scope.covers_unit(handling, Perm.MATTERS_REVIEW)
@@ -109,7 +120,7 @@ def allowed_actions(
         and state not in CLOSED_STATES
         and my_companion is None,
         record_visit=my_companion is not None,
-        link=accept,
+        link=accept and candidate_links,
         view_personal=scope.covers_unit(matter.unit, Perm.RESIDENTS_VIEW_PERSONAL)
         or scope.covers_unit(handling, Perm.RESIDENTS_VIEW_PERSONAL),
     )

@@ -11,6 +11,11 @@ from django.utils.translation import gettext as _
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_FILES = 6
+# What the file picker offers (the content is checked again on arrival: see `sniff`).
+ACCEPT = (
+    "image/jpeg,image/png,image/heic,.heic,application/pdf,.docx,.xlsx,"
+    "audio/mpeg,audio/mp4,.m4a,video/mp4"
+)
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,11 @@ import uuid
 from typing import Any
 
 from django import forms
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from xinkan.matters.attachments import ACCEPT, MAX_BYTES, MAX_FILES
 from xinkan.matters.models import Category, Channel, CompanionMode, Outcome, Rating, State
 from xinkan.org.models import Department, Level, Unit
 from xinkan.org.roles import Perm
@@ -18,10 +21,20 @@ class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 
 
+def _upload_help_text() -> str:
+    return gettext(
+        "Photos, PDF, Word, Excel, sound or video; up to %(n)d files of %(mb)d MB each."
+    ) % {"n": MAX_FILES, "mb": MAX_BYTES // (1024 * 1024)}
+
+
+_upload_help = lazy(_upload_help_text, str)
+
+
 class MultipleFileField(forms.FileField):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("widget", MultipleFileInput())
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ACCEPT}))
         kwargs.setdefault("required", False)
+        kwargs.setdefault("help_text", _upload_help())
         super().__init__(*args, **kwargs)
 
     def clean(self, data: Any, initial: Any = None) -> list[Any]:

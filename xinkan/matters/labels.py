@@ -22,7 +22,7 @@ LABELS = {
     "matters.extension_requested": _("Extension asked"),
     "matters.extension_approved": _("Extension approved"),
     "matters.extension_refused": _("Extension refused"),
-    "matters.rated": _("Rated by the resident"),
+    "matters.rated": _("Rating recorded"),
     "matters.review_requested": _("Review asked"),
     "matters.rereview_requested": _("Re-review asked"),
     "matters.review_decided": _("Review decided"),
@@ -43,4 +43,5 @@ LABELS = {
     "matters.viewed": _("Viewed a matter"),
     "matters.view_denied": _("Refused: matter"),
     "matters.attachment_downloaded": _("Downloaded an attachment"),
+    "matters.search_reindexed": _("Search words refreshed"),
 }

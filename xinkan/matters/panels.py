@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from xinkan.core import paging
 from xinkan.matters.models import Notification
 from xinkan.matters.selectors import Worklist, worklist
 from xinkan.org.roles import Perm
@@ -32,14 +33,14 @@ def work_panel(user: User, scope: Scope) -> dict[str, Any] | None:
 
     labels = {key: label for key, label, _perm in TABS}
     counts = [
-        (key, labels[key], worklist(user, key).count())
+        (key, labels[key], *paging.capped_count(worklist(user, key), paging.PANEL_CAP))
         for key, perm in _LISTS
         if scope.has_perm(perm)
     ]
     return {
         "counts": counts,
         "can_register": scope.has_perm(Perm.MATTERS_REGISTER),
-        "total": sum(n for _k, _l, n in counts),
+        "total": sum(n for _k, _l, n, _capped in counts),
     }
 
 

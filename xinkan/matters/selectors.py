@@ -195,7 +195,7 @@ def search(matters: QuerySet[Matter], query: str) -> QuerySet[Matter]:
         return matters
     code = parse_code(query)
     if code is not None:
-        return matters.filter(pk=code[1])
+        return matters.filter(pk=code[1], registered_at__year=code[0])
     terms = text.words(query) or [query.lower()]
     if connection.vendor == "postgresql":
         # The same expression as the GIN index of migration 0003, so the index serves the query.

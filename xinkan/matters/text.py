@@ -29,6 +29,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 _lock = threading.Lock()
@@ -44,6 +45,34 @@ STOP_WORDS = frozenset(
 _PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
 
 
+# High enough that jieba keeps the word whole ("路灯不亮" → 路灯 / 不亮, not 路 / 灯不亮).
+DOMAIN_WORD_FREQ = 20_000
+_WORDS_FILE = Path(__file__).parent / "data" / "words.txt"
+
+
+def domain_words() -> list[str]:
+    """The words of grassroots governance (data/words.txt) that jieba must know."""
+    lines = _WORDS_FILE.read_text(encoding="utf-8").splitlines()
+    return [line.split()[0] for line in lines if line.strip() and not line.startswith("#")]
+
+
+# The general dictionary's counts of the entries the domain words changed (None: it had none),
+# and its total: duplicate detection weighs words by the general dictionary's statistics, on
+# which its thresholds were measured; the domain words serve segmentation (search) only.
+_general_freq: dict[str, int | None] = {}
+_general_total = 0
+
+
+def _add_domain_words(jieba: Any) -> None:
+    global _general_total
+    dt = jieba.dt
+    _general_total = dt.total
+    for word in domain_words():
+        for end in range(1, len(word) + 1):
+            _general_freq.setdefault(word[:end], dt.FREQ.get(word[:end]))
+        jieba.add_word(word, freq=max(dt.FREQ.get(word) or 0, DOMAIN_WORD_FREQ))
+
+
 def _jieba():  # type: ignore[no-untyped-def]
     import jieba  # type: ignore[import-untyped]
 
@@ -53,6 +82,7 @@ def _jieba():  # type: ignore[no-untyped-def]
             if not _ready:
                 jieba.setLogLevel(logging.WARNING)
                 jieba.initialize()
+                _add_domain_words(jieba)
                 _ready = True
     return jieba
 
@@ -450,7 +480,8 @@ _run_weights: dict[str, int] = {}
 
 def _run_weight(run: str) -> int:
     dt = _jieba().dt
-    count = dt.FREQ.get(run)
+    count = _general_freq[run] if run in _general_freq else dt.FREQ.get(run)
+    total = _general_total or dt.total
     if count is None:
         weight = -1
     elif not count:
@@ -458,7 +489,7 @@ def _run_weight(run: str) -> int:
     elif run in PLACE_WORDS:
         weight = W_PLACE_WORD
     else:
-        weight = max(0, min(W_WORD_MAX, round(math.log(dt.total / count) - _RARE_FROM)))
+        weight = max(0, min(W_WORD_MAX, round(math.log(total / count) - _RARE_FROM)))
     if len(_run_weights) < 50_000:
         _run_weights[run] = weight
     return weight

@@ -16,7 +16,9 @@ from xinkan.org.models import Level, Unit
 class SubmitForm(forms.Form):
     category = forms.TypedChoiceField(label=_("What is it about?"), coerce=int)
     community = forms.ModelChoiceField(
-        label=_("Your community or village"), queryset=Unit.objects.none()
+        label=_("Your community or village"),
+        queryset=Unit.objects.none(),
+        empty_label=_("Choose…"),
     )
     address = forms.CharField(
         label=_("Where exactly (building, street)?"), max_length=200, required=False
@@ -27,6 +29,7 @@ class SubmitForm(forms.Form):
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 6}),
     )
+    anonymous = forms.BooleanField(label=_("Stay anonymous (no name given)"), required=False)
     name = forms.CharField(label=_("Your name"), max_length=60, required=False)
     phone = forms.CharField(
         label=_("Your mobile phone"),
@@ -37,13 +40,12 @@ class SubmitForm(forms.Form):
             "With the matter number it lets you follow your matter. Staff see it only to contact you."
         ),
     )
-    anonymous = forms.BooleanField(label=_("Stay anonymous (no name given)"), required=False)
     photos = MultipleFileField(label=_("Photos or documents (optional)"))
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
     def __init__(self, *args: Any, language: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["category"].choices = [("", "—"), *category_choices(language)]  # type: ignore[attr-defined]
+        self.fields["category"].choices = [("", _("Choose…")), *category_choices(language)]  # type: ignore[attr-defined]
         communities = Unit.objects.filter(level=Level.COMMUNITY, is_active=True).select_related(
             "parent"
         )

@@ -77,6 +77,8 @@ def submit(request: HttpRequest) -> HttpResponse:
                 for message in exc.messages:
                     form.add_error(None, message)
             else:
+                if result.resubmitted and request.session.get(SESSION_KEY) == result.matter.pk:
+                    return redirect("portal:submitted")  # this browser sent it a moment ago
                 if result.folded or result.concluded_match is not None:
                     # Matched by the phone alone, the earlier matter may be someone else's: neither
                     # it nor a note naming it is opened here. Its resident is told at that phone.

@@ -3,12 +3,12 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
 from xinkan.accounts.models import User
+from xinkan.core.paging import CappedPaginator
 from xinkan.org.roles import Perm
 from xinkan.org.scope import get_scope
 from xinkan.residents.selectors import get_resident_for_user, residents_for
@@ -35,7 +35,7 @@ def resident_list(request: HttpRequest) -> HttpResponse:
     if form.is_bound and not form.is_valid():
         # A search that cannot be understood lists nobody (not everybody); the form says why.
         residents = residents.none()
-    page = Paginator(residents, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(residents, PAGE_SIZE).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
     return render(

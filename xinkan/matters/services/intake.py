@@ -57,6 +57,9 @@ if TYPE_CHECKING:
 # missed repeat still shows up as a candidate, so repeats lean to precision: 0.96 / 0.87 (held out
 # 0.93 / 0.81).
 REPEAT_THRESHOLD = 0.46
+# The same words from the same person this soon after are the same submission sent again (the
+# browser's back button and "submit" once more, a double-sent letter form), not a repeat visit.
+RESUBMIT_WINDOW = dt.timedelta(minutes=10)
 CANDIDATE_THRESHOLD = 0.36
 CANDIDATE_WINDOW_DAYS = 90
 CANDIDATE_SCAN_LIMIT = 300
@@ -100,6 +103,8 @@ class IntakeResult:
     matter: Matter
     created: bool
     folded: bool = False
+    # The same submission sent again within minutes: nothing was counted.
+    resubmitted: bool = False
     concluded_match: Matter | None = None
     candidates: list[tuple[Matter, float]] = field(default_factory=list)
 
@@ -373,6 +378,21 @@ def _title_from(description: str) -> str:
     return first[:40] + ("…" if len(first) > 40 else "")
 
 
+def _same_words(a: str, b: str) -> bool:
+    return "".join(a.split()) == "".join(b.split())
+
+
+def _resubmitted(data: Intake, existing: Matter) -> bool:
+    """Whether the same person sent these very words to this matter in the last minutes."""
+    since = (data.registered_at or timezone.now()) - RESUBMIT_WINDOW
+    if existing.registered_at >= since and _same_words(data.description, existing.description):
+        return True
+    recent = MatterEvent.objects.filter(matter=existing, action="repeat_visit", at__gte=since)
+    return any(
+        _same_words(data.description[:2000], note) for note in recent.values_list("note", flat=True)
+    )
+
+
 def _fold_repeat(data: Intake, by: User | None, existing: Matter, score: float) -> IntakeResult:
     if (
         data.idempotency_key
@@ -381,6 +401,8 @@ def _fold_repeat(data: Intake, by: User | None, existing: Matter, score: float) 
         ).exists()
     ):
         return IntakeResult(existing, created=False, folded=True)  # a retry, already counted
+    if _resubmitted(data, existing):
+        return IntakeResult(existing, created=False, folded=True, resubmitted=True)
     Matter.objects.filter(pk=existing.pk).update(repeat_count=F("repeat_count") + 1)
     existing.repeat_count += 1
     higher = False

@@ -17,6 +17,7 @@ from xinkan.matters.models import (
     Companion,
     ExtensionRequest,
     FollowUp,
+    LinkKind,
     MatterEvent,
     MatterLink,
     Objection,
@@ -37,7 +38,22 @@ def matter_detail(request: HttpRequest, matter_id: int) -> HttpResponse:
     matter = get_matter_for_user(user, matter_id)
     assignments = list(Assignment.objects.filter(matter=matter).select_related("department"))
     companions = list(Companion.objects.filter(matter=matter).select_related("cadre"))
-    allowed = allowed_actions(user, matter, assignments, companions)
+    links = list(MatterLink.objects.filter(matter=matter).select_related("other"))
+    extension_requests = list(ExtensionRequest.objects.filter(matter=matter, approved__isnull=True))
+    objections = list(
+        Objection.objects.filter(assignment__matter=matter, upheld__isnull=True).select_related(
+            "assignment__department"
+        )
+    )
+    allowed = allowed_actions(
+        user,
+        matter,
+        assignments,
+        companions,
+        pending_extensions=bool(extension_requests),
+        pending_objections=bool(objections),
+        candidate_links=any(link.kind == LinkKind.CANDIDATE for link in links),
+    )
     version = {"version": matter.version}
     targets = dispatch_targets(matter)
     replies = list(Reply.objects.filter(matter=matter).select_related("by", "department", "unit"))
@@ -64,15 +80,9 @@ def matter_detail(request: HttpRequest, matter_id: int) -> HttpResponse:
         "companions": companions,
         "visits": visits,
         "people": list(matter.people.all()),
-        "links": list(MatterLink.objects.filter(matter=matter).select_related("other")),
-        "extension_requests": list(
-            ExtensionRequest.objects.filter(matter=matter, approved__isnull=True)
-        ),
-        "objections": list(
-            Objection.objects.filter(assignment__matter=matter, upheld__isnull=True).select_related(
-                "assignment__department"
-            )
-        ),
+        "links": links,
+        "extension_requests": extension_requests,
+        "objections": objections,
         "phone": matter.contact_phone
         if allowed.view_personal
         else mask_phone(matter.contact_phone),

@@ -11,7 +11,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from xinkan.accounts.models import User
-from xinkan.matters import services
+from xinkan.matters import selectors, services
 from xinkan.matters.forms import IntakeForm
 from xinkan.org.roles import Perm
 from xinkan.org.scope import get_scope
@@ -59,7 +59,24 @@ def intake_view(request: HttpRequest) -> HttpResponse:
                 _attach_errors(form, exc)
             else:
                 matter = result.matter
-                if result.folded:
+                if result.resubmitted:
+                    messages.info(
+                        request,
+                        _("This form was already submitted: %(code)s.") % {"code": matter.code},
+                    )
+                elif (
+                    result.folded and not selectors.matters_for(user).filter(pk=matter.pk).exists()
+                ):
+                    # The same person's open matter lies outside this user's area: it is not named
+                    # or opened here; its responsible unit sees the visit on its timeline.
+                    messages.warning(
+                        request,
+                        _(
+                            "This person already has this matter open with another unit: the visit was added to it, and that unit will see it."
+                        ),
+                    )
+                    return redirect("matters:intake")
+                elif result.folded:
                     messages.warning(
                         request,
                         _(

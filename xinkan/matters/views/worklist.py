@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -15,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from xinkan.accounts.models import User
 from xinkan.core.http import safe_redirect
+from xinkan.core.paging import CappedPaginator
 from xinkan.matters import selectors, services
 from xinkan.matters.forms import MatterFilterForm
 from xinkan.matters.selectors import Worklist
@@ -76,7 +76,7 @@ def worklist_view(request: HttpRequest) -> HttpResponse:
     elif form.is_bound:
         matters = matters.none()
     matters = selectors.with_list_relations(matters).order_by(*selectors.SORTS[sort])
-    page = Paginator(matters, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(matters, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
     deadlines = selectors.next_deadlines(rows)
     params = request.GET.copy()

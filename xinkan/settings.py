@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "xinkan.audit",
     "xinkan.residents",
     "xinkan.matters",
+    "xinkan.mediation",
     "xinkan.portal",
     "xinkan.web",
     "xinkan.demo",
@@ -135,8 +136,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "xinkan.audit.tasks.verify_audit_chain",
         "schedule": 24 * 60 * 60,
     },
-    "sweep-matter-deadlines": {
-        "task": "xinkan.matters.tasks.sweep_deadlines",
+    "sweep-deadlines": {
+        "task": "xinkan.core.tasks.sweep_deadlines",
         "schedule": 5 * 60,
     },
     "clear-expired-sessions": {

@@ -284,7 +284,8 @@ def test_stale_form_after_dispatch(
 
 
 def test_phone_matter_page(phone: Page, live_server: LiveServer, cast: Cast, snap: Snap) -> None:
-    """On a phone the matter page puts what the worker can do first, and nothing scrolls sideways."""
+    """On a phone the matter page shows what the resident says, then what the worker can do, the
+    timeline last; nothing scrolls sideways."""
     matter = matter_factories.matter(cast.grid, cast.grid_worker)
     log_in(phone, "community")
     phone.goto(f"/matters/{matter.pk}/")
@@ -294,13 +295,13 @@ def test_phone_matter_page(phone: Page, live_server: LiveServer, cast: Cast, sna
     expect(actions.locator("button[data-action=accept]")).to_be_visible()
     description = phone.locator(".detail-main .card").first
     expect(description).to_contain_text(DESCRIPTION[:10])
-    actions_box, description_box = actions.bounding_box(), description.bounding_box()
-    assert actions_box and description_box
-    assert actions_box["y"] + actions_box["height"] <= description_box["y"], (
-        "the actions card is not above the matter's description",
-        actions_box,
-        description_box,
-    )
+    timeline = phone.locator(".timeline-card")
+    boxes = [box.bounding_box() for box in (description, actions, timeline)]
+    assert all(boxes)
+    tops = [box["y"] for box in boxes if box]
+    assert tops == sorted(tops), ("description, actions, timeline are not in this order", tops)
+    actions_box = boxes[1]
+    assert actions_box
     # Everything on the page is above or below the actions card, none beside it.
     assert actions_box["width"] >= 0.8 * 390, actions_box
     assert_fits_width(phone, "matter page")

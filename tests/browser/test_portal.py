@@ -45,10 +45,6 @@ WRONG_PHONE = "13900139001"
 ANSWER = "已联系物业公司，电梯已于今日修复并通过检测，请您放心使用。"
 NO_MATCH = "No matter matches this number and phone. Check both and try again."
 RECORDED = "Thank you. Your answer was recorded."
-FOLDED = (
-    "This matches a matter already registered with this phone. What you wrote has been "
-    "recorded; you will be told at that phone how it stands."
-)
 
 
 @pytest.fixture(autouse=True)
@@ -153,20 +149,20 @@ def test_portal_submit_track_and_rate(
     assert not MatterEvent.objects.filter(action="repeat_visit").exists()
     assert Attachment.objects.count() == 1
 
-    # Back to the form and sent once more: the browser keeps what was typed (not the photo), but
-    # the page has a new submission key, so this is a new submission with the same phone and
-    # text. It is folded into the open matter as a repeat visit; as a matter matched by a phone
-    # alone may be someone else's, the portal names no matter and opens none.
+    # Back to the form and sent once more: the browser keeps what was typed (not the photo), and
+    # the page has a new submission key — but the same words from the same phone minutes later
+    # are the same submission, not a repeat visit: the resident sees their matter's number again.
     phone.go_back()
     expect(phone).to_have_url(path_is("/portal/submit/"))
     expect(form.locator("textarea[name=description]")).to_have_value(DESCRIPTION)
     snap(phone, "submit-after-back")
     press(phone, form.locator("button[type=submit]"))
-    expect(phone).to_have_url(path_is("/portal/"))
-    expect(phone.locator(".messages .msg")).to_have_text(zh(FOLDED))
-    expect(phone.locator("main")).not_to_contain_text(code)
+    expect(phone).to_have_url(path_is("/portal/submitted/"))
+    expect(phone.get_by_test_id("matter-code")).to_have_text(code)
     assert Matter.objects.count() == 1
-    assert_fits_width(phone, "home page after a repeat")
+    assert Matter.objects.get().repeat_count == 0
+    assert not MatterEvent.objects.filter(action="repeat_visit").exists()
+    assert_fits_width(phone, "submitted page after a resubmission")
     snap(phone, "submitted-again")
 
     # --- Follow it on another device: a wrong phone shows nothing -----------------------------

@@ -17,6 +17,7 @@ from xinkan.accounts import services as account_services
 from xinkan.accounts.models import User
 from xinkan.demo.names import OCCUPATIONS, person, same_surname
 from xinkan.matters.demo import seed_matters
+from xinkan.mediation.demo import seed_disputes
 from xinkan.org import services as org_services
 from xinkan.org.models import Department, Level, Unit
 from xinkan.org.roles import Role
@@ -273,4 +274,5 @@ STEPS: list[Callable[[DemoContext], None]] = [
     seed_accounts,
     seed_residents,
     seed_matters,
+    seed_disputes,
 ]

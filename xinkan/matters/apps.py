@@ -9,6 +9,9 @@ class MattersConfig(AppConfig):
 
     def ready(self) -> None:
         from xinkan.audit.labels import register
+        from xinkan.core import sweeps
         from xinkan.matters.labels import LABELS
+        from xinkan.matters.services import sweep_all
 
         register(LABELS)
+        sweeps.register("matters", sweep_all)

@@ -1,11 +1,5 @@
-"""Deadline arithmetic and policy look-up.
-
-Days vs working days are explicit in the policy. Working days skip weekends and Chinese public
-holidays and count make-up working days (调休): see `xinkan.core.calendar` (local corrections, then
-the maintained `chinese_calendar` library, then Monday–Friday).
-
-A deadline counted in days ends at the end of the last day (23:59:59 local time): a matter received
-on Monday with 1 day to answer may be answered any time on Tuesday.
+"""Deadline policy look-up for matters; the arithmetic is `xinkan.core.timelimits` (shared with
+disputes), the working-day calendar `xinkan.core.calendar`.
 """
 
 from __future__ import annotations
@@ -14,9 +8,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import Q
-from django.utils import timezone
 
-from xinkan.core import calendar
+from xinkan.core import calendar, timelimits
 from xinkan.matters.models import Category, DeadlinePolicy, Stage, TimeUnit
 from xinkan.org.models import Unit
 
@@ -38,26 +31,7 @@ REVIEW_REQUEST_WINDOW_DAYS = 30
 
 
 is_working_day = calendar.is_working_day
-
-
-def _end_of_day(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time(23, 59, 59)))
-
-
-def add_time(start: dt.datetime, amount: int, time_unit: str) -> dt.datetime:
-    if time_unit == TimeUnit.HOURS:
-        return start + dt.timedelta(hours=amount)
-    local_day = timezone.localtime(start).date()
-    if time_unit == TimeUnit.DAYS:
-        return _end_of_day(local_day + dt.timedelta(days=amount))
-    if time_unit == TimeUnit.WORKING_DAYS:
-        day, counted = local_day, 0
-        while counted < amount:
-            day += dt.timedelta(days=1)
-            if is_working_day(day):
-                counted += 1
-        return _end_of_day(day)
-    raise ValueError(f"unknown time unit {time_unit}")
+add_time = timelimits.add_time
 
 
 @dataclass(frozen=True)
@@ -70,9 +44,7 @@ class ResolvedPolicy:
 
     def due(self, start: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
         """(due_at, warn_at) for a stage starting at `start`."""
-        due_at = add_time(start, self.amount, self.time_unit)
-        warn_at = max(start, due_at - dt.timedelta(hours=self.warn_hours))
-        return due_at, warn_at
+        return timelimits.due_and_warning(start, self.amount, self.time_unit, self.warn_hours)
 
 
 def _ancestor_ids(category: Category | None) -> list[int]:

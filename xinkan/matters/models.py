@@ -648,6 +648,8 @@ class Notification(models.Model):
     )
     kind = models.CharField(max_length=24)
     text = models.CharField(max_length=300)
+    # Where the notice leads when it is not about a matter (a dispute, a pairing, ...).
+    url = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
     # Stops a retried sweep from notifying twice about the same fact.

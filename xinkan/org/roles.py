@@ -42,9 +42,19 @@ class Perm:
     MATTERS_REVIEW = "matters.review"  # decide reviews and re-reviews at one's level
     MATTERS_ACCOMPANY = "matters.accompany"  # 带办陪访
     MATTERS_SUPERVISE = "matters.supervise"  # see and push overdue work (督办)
+    MEDIATION_VIEW = "mediation.view"
+    # Has a disputes page: those who see disputes of their units, and lawyers who see only the
+    # disputes they are assigned to.
+    MEDIATION_WORK = "mediation.work"
+    MEDIATION_REGISTER = "mediation.register"
+    MEDIATION_MEDIATE = "mediation.mediate"  # sessions and outcomes at the steps of one's units
+    # Start a dispute above step ①, keep the lawyers' conflicts, schedule the station, refer out.
+    MEDIATION_MANAGE = "mediation.manage"
 
 
 _STAFF_BASE = frozenset({Perm.ORG_VIEW})
+_MEDIATION_FRONT = frozenset({Perm.MEDIATION_WORK, Perm.MEDIATION_VIEW, Perm.MEDIATION_REGISTER})
+_MEDIATION_UNIT = _MEDIATION_FRONT | {Perm.MEDIATION_MEDIATE, Perm.MEDIATION_MANAGE}
 
 _MATTERS_FRONT = frozenset({Perm.MATTERS_VIEW, Perm.MATTERS_REGISTER, Perm.MATTERS_FOLLOW_UP})
 _MATTERS_UNIT = _MATTERS_FRONT | {Perm.MATTERS_ACCEPT, Perm.MATTERS_HANDLE, Perm.MATTERS_ACCOMPANY}
@@ -52,21 +62,25 @@ _MATTERS_UNIT = _MATTERS_FRONT | {Perm.MATTERS_ACCEPT, Perm.MATTERS_HANDLE, Perm
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.GRID_WORKER: _STAFF_BASE
     | _MATTERS_FRONT
+    | _MEDIATION_FRONT
     | {Perm.RESIDENTS_VIEW, Perm.RESIDENTS_MANAGE, Perm.RESIDENTS_VIEW_PERSONAL},
-    Role.MEDIATOR: _STAFF_BASE | {Perm.RESIDENTS_VIEW},
+    Role.MEDIATOR: _STAFF_BASE | _MEDIATION_FRONT | {Perm.MEDIATION_MEDIATE, Perm.RESIDENTS_VIEW},
     Role.COMMUNITY_WORKER: _STAFF_BASE
     | _MATTERS_UNIT
+    | _MEDIATION_UNIT
     | {Perm.RESIDENTS_VIEW, Perm.RESIDENTS_MANAGE, Perm.RESIDENTS_VIEW_PERSONAL},
     Role.SUBDISTRICT_CADRE: _STAFF_BASE
     | _MATTERS_UNIT
+    | _MEDIATION_UNIT
     | {Perm.MATTERS_REVIEW, Perm.MATTERS_SUPERVISE}
     | {Perm.RESIDENTS_VIEW, Perm.RESIDENTS_VIEW_PERSONAL},
     Role.DEPARTMENT_HANDLER: _STAFF_BASE | {Perm.MATTERS_VIEW, Perm.MATTERS_HANDLE},
-    Role.LAWYER: _STAFF_BASE,
+    Role.LAWYER: _STAFF_BASE | {Perm.MEDIATION_WORK},
     Role.VOLUNTEER: frozenset(),
     Role.LEADER: _STAFF_BASE
     | {Perm.AUDIT_VIEW, Perm.RESIDENTS_VIEW}
-    | {Perm.MATTERS_VIEW, Perm.MATTERS_REVIEW, Perm.MATTERS_SUPERVISE, Perm.MATTERS_ACCEPT},
+    | {Perm.MATTERS_VIEW, Perm.MATTERS_REVIEW, Perm.MATTERS_SUPERVISE, Perm.MATTERS_ACCEPT}
+    | {Perm.MEDIATION_WORK, Perm.MEDIATION_VIEW},
     Role.ADMIN: _STAFF_BASE
     | {Perm.ORG_MANAGE, Perm.ACCOUNTS_MANAGE, Perm.AUDIT_VIEW, Perm.AUDIT_VIEW_SYSTEM},
 }

@@ -25,6 +25,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("home", _("My work"), "web:home"),
     NavItem("matters", _("Matters"), "matters:worklist", Perm.MATTERS_VIEW),
     NavItem("accompanied", _("People I accompany"), "matters:accompanied", Perm.MATTERS_ACCOMPANY),
+    NavItem("disputes", _("Disputes"), "mediation:list", Perm.MEDIATION_WORK),
     NavItem("notifications", _("Notifications"), "matters:notifications", Perm.MATTERS_VIEW),
     NavItem("units", _("Units"), "web:units", Perm.ORG_VIEW),
     NavItem("residents", _("Residents"), "residents:list", Perm.RESIDENTS_VIEW),

@@ -19,12 +19,26 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-def notify(user: User, *, kind: str, text: str, matter: Matter | None, dedupe_key: str) -> bool:
-    """One notice per fact: a second call with the same key does nothing (retried sweeps)."""
+def notify(
+    user: User,
+    *,
+    kind: str,
+    text: str,
+    matter: Matter | None,
+    dedupe_key: str,
+    url: str = "",
+) -> bool:
+    """One notice per fact: a second call with the same key does nothing (retried sweeps).
+    Other features (disputes, pairings) pass `url`, the page the notice leads to."""
     try:
         with transaction.atomic():
             Notification.objects.create(
-                user=user, matter=matter, kind=kind, text=text[:300], dedupe_key=dedupe_key[:120]
+                user=user,
+                matter=matter,
+                kind=kind,
+                text=text[:300],
+                dedupe_key=dedupe_key[:120],
+                url=url[:200],
             )
     except IntegrityError:
         return False

@@ -89,8 +89,16 @@ def assert_chinese(locator: Locator, english: str) -> None:
 
 # --- Helpers of the matters and portal tests -----------------------------------------------------
 
-FITS_WIDTH = "document.scrollingElement.scrollWidth <= window.innerWidth + 1"
-PAGE_WIDTH = "[document.scrollingElement.scrollWidth, window.innerWidth]"
+# A phone stretches innerWidth to the content when the content is too wide; the layout
+# viewport (clientWidth) stays the screen's width, so both are compared.
+FITS_WIDTH = (
+    "document.scrollingElement.scrollWidth"
+    " <= Math.min(window.innerWidth, document.documentElement.clientWidth) + 1"
+)
+PAGE_WIDTH = (
+    "[document.scrollingElement.scrollWidth, window.innerWidth,"
+    " document.documentElement.clientWidth]"
+)
 
 
 def zh(message: object, **params: object) -> str:

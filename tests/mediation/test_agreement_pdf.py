@@ -16,6 +16,7 @@ from typing import Any
 
 import pypdf
 import pytest
+from django.utils import translation
 
 from xinkan.mediation import agreement_pdf
 from xinkan.mediation.agreement_pdf import (
@@ -96,6 +97,13 @@ def body(pages: list[str], number: str) -> str:
         footer = f"第 {index} 页 共 {len(pages)} 页"
         kept.extend(line for line in lines if line.strip() != footer)
     return "\n".join(kept)
+
+
+@pytest.fixture(autouse=True)
+def english_messages() -> Iterator[None]:
+    """The refusals are compared by their English text (their msgids)."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture(scope="module")

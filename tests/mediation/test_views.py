@@ -300,3 +300,103 @@ def test_the_calendar_lists_planned_station_sessions(cast, client, lawyer):
     assert "街道调委会会议室" in page_text(response) and dispute.code in page_text(response)
     login_as(client, cast.outsider)
     assert dispute.code not in page_text(client.get("/mediation/calendar/"))
+
+
+# --- From a matter -------------------------------------------------------------------------------
+
+
+def test_a_matter_is_taken_to_mediation_from_its_page(cast, client, mediator):
+    from tests.matters import factories as mf
+
+    matter = mf.matter(cast.grid, cast.grid_worker, description="楼上邻居装修噪音很大，协商不成。")
+    login_as(client, cast.community_worker)
+    page = client.get(f"/matters/{matter.pk}/").content.decode()
+    assert f'href="/mediation/new/?matter={matter.pk}"' in page
+
+    form = client.get(NEW, {"matter": matter.pk}).content.decode()
+    assert f'name="source_matter" value="{matter.pk}"' in form
+    assert "楼上邻居装修噪音很大" in form
+
+    response = client.post(
+        NEW, form_data(cast, source="matter", source_matter=matter.pk, p1_name="王秀英")
+    )
+    assert response.status_code == 302, re.findall(
+        r'role="alert">([^<]*)<', response.content.decode()
+    )
+    dispute = Dispute.objects.get()
+    assert response["Location"] == url(dispute)
+    assert dispute.source_matter == matter
+    assert matter.code in page_text(client.get(url(dispute)))
+
+
+def test_a_matter_one_may_not_see_is_never_attached(cast, client, mediator):
+    from tests.matters import factories as mf
+
+    theirs = mf.matter(cast.neighbour_grid, cast.outsider, contact_phone="13900001111")
+    login_as(client, cast.community_worker)
+    assert (
+        "source_matter"
+        not in client.get(NEW, {"matter": theirs.pk})
+        .content.decode()
+        .split('value="' + str(theirs.pk))[0][-40:]
+    )
+    response = client.post(NEW, form_data(cast, source="matter", source_matter=theirs.pk))
+    assert response.status_code == 200  # "name the matter": the form says why
+    assert not Dispute.objects.exists()
+
+
+# --- Lawyers' earlier clients ----------------------------------------------------------------------
+
+
+def test_a_lawyer_records_an_earlier_client_and_is_then_kept_off_their_dispute(
+    cast, client, lawyer
+):
+    other = df.lawyer_of(cast.district, "lawyer2")
+    login_as(client, lawyer)
+    response = client.post(
+        "/mediation/clients/",
+        {"lawyer": lawyer.pk, "client_name": "王建军", "id_number": df.PARTY_A.id_number},
+    )
+    assert response["Location"] == "/mediation/clients/"
+    page = client.get("/mediation/clients/").content.decode()
+    assert "王建军" in page and df.PARTY_A.id_number not in page
+    dispute = df.dispute(
+        cast.grid, cast.community_worker, start_step=Step.LAWYER, start_reason="涉及法律问题"
+    )
+    assert dispute.steps.get().mediators.get().user == other
+
+
+def test_a_lawyer_keeps_only_their_own_record(cast, client, lawyer):
+    other = df.lawyer_of(cast.district, "lawyer2")
+    login_as(client, lawyer)
+    response = client.post(
+        "/mediation/clients/", {"lawyer": other.pk, "client_name": "王建军", "phone": "13800000000"}
+    )
+    assert response.status_code == 200 and 'role="alert"' in response.content.decode()
+
+
+def test_the_cadre_keeps_the_roster_of_the_subdistrict(cast, client, lawyer):
+    login_as(client, cast.cadre)
+    response = client.post(
+        "/mediation/clients/",
+        {"lawyer": lawyer.pk, "client_name": "李红梅", "phone": "13933334444"},
+    )
+    assert response.status_code == 302
+    login_as(client, cast.grid_worker)
+    assert client.get("/mediation/clients/").status_code == 403
+
+
+def test_a_client_without_id_or_phone_is_explained(cast, client, lawyer):
+    login_as(client, lawyer)
+    response = client.post("/mediation/clients/", {"lawyer": lawyer.pk, "client_name": "王建军"})
+    assert response.status_code == 200 and 'role="alert"' in response.content.decode()
+
+
+def test_the_home_page_counts_the_disputes_to_mediate(cast, client, mediator):
+    df.dispute(cast.grid, cast.grid_worker)
+    login_as(client, mediator)
+    html = client.get("/").content.decode()
+    assert 'data-panel="disputes"' in html
+    assert re.search(r'data-list="disputes-mine"><b>1</b>', html)
+    login_as(client, cast.handler)
+    assert 'data-panel="disputes"' not in client.get("/").content.decode()

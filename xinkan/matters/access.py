@@ -48,6 +48,8 @@ class Allowed:
     take: bool = False
     record_visit: bool = False
     link: bool = False
+    # Take the matter to mediation as a dispute (the mediation feature's registration form).
+    mediate: bool = False
     view_personal: bool = False
 
     @property
@@ -121,6 +123,8 @@ def allowed_actions(
         and my_companion is None,
         record_visit=my_companion is not None,
         link=accept and candidate_links,
+        mediate=state not in CLOSED_STATES
+        and scope.covers_unit(matter.unit, Perm.MEDIATION_REGISTER),
         view_personal=scope.covers_unit(matter.unit, Perm.RESIDENTS_VIEW_PERSONAL)
         or scope.covers_unit(handling, Perm.RESIDENTS_VIEW_PERSONAL),
     )

@@ -434,11 +434,14 @@ def measure(figures: Figures, *, intakes: int, samples: int, log: Callable[[str]
 
 
 def _worklist_page(user: User, list_name: str) -> int:
-    """What the worklist page does: the first 25 rows, their next deadlines, and the count."""
+    """What the worklist page does: the first 25 rows, their next deadlines, and the count (capped
+    as the page caps it)."""
+    from xinkan.core.paging import LIST_CAP, capped_count
+
     matters = with_list_relations(worklist(user, list_name)).order_by("-registered_at", "-id")
     rows = list(matters[:25])
     next_deadlines(rows)
-    return matters.count()
+    return capped_count(matters, LIST_CAP)[0]
 
 
 def _search_page(user: User, query: str) -> int:

@@ -36,7 +36,12 @@ class RegisterForm(forms.Form):
     source = forms.ChoiceField(label=_("How it came to us"), choices=Source.choices)
     urgency = forms.ChoiceField(label=_("Urgency"), choices=Urgency.choices, initial=Urgency.NORMAL)
     start_step = forms.TypedChoiceField(
-        label=_("Start at step"), choices=Step.choices, coerce=int, initial=Step.TEN_HOUSEHOLD
+        label=_("Start at step"),
+        choices=Step.choices,
+        coerce=int,
+        initial=Step.TEN_HOUSEHOLD,
+        required=False,
+        empty_value=None,
     )
     start_reason = forms.CharField(
         label=_("Why start above step ①?"),
@@ -45,6 +50,7 @@ class RegisterForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    source_matter = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args: Any, scope: Scope, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -89,7 +95,8 @@ class RegisterForm(forms.Form):
 
 class SessionForm(Versioned):
     at = forms.DateTimeField(
-        label=_("Time"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+        label=_("Time"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
     place = forms.CharField(label=_("Place"), max_length=120)
     attendees = forms.CharField(
@@ -160,7 +167,7 @@ class SettleForm(Versioned):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     signed_on = forms.DateField(
-        label=_("Signed on"), widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Signed on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -175,7 +182,9 @@ class SettleForm(Versioned):
                 label=_("How"), max_length=200, required=False
             )
             self.fields[f"t{n}_due"] = forms.DateField(
-                label=_("By"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+                label=_("By"),
+                required=False,
+                widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             )
 
     def term_rows(self) -> list[list[forms.BoundField]]:
@@ -218,3 +227,45 @@ class FilterForm(forms.Form):
         empty_value=None,
         choices=[("", _("All")), *Step.choices],
     )
+
+
+class PeriodForm(forms.Form):
+    date_from = forms.DateField(
+        label=_("From"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    date_to = forms.DateField(
+        label=_("To"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end and end < start:
+            raise forms.ValidationError(_("The end date is before the start date."))
+        return cleaned
+
+
+class RepresentationForm(forms.Form):
+    lawyer = forms.TypedChoiceField(label=_("Lawyer"), coerce=int, choices=[])
+    client_name = forms.CharField(label=_("Client's name"), max_length=60)
+    id_number = forms.CharField(label=_("Client's ID number"), max_length=18, required=False)
+    phone = forms.CharField(
+        label=_("Client's phone"),
+        max_length=20,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
+    )
+    note = forms.CharField(label=_("What the case was"), max_length=200, required=False)
+    since = forms.DateField(
+        label=_("Since"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+    def __init__(self, *args: Any, lawyers: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["lawyer"].choices = lawyers  # type: ignore[attr-defined]

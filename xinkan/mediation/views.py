@@ -22,10 +22,11 @@ from django.views.decorators.http import require_POST
 from xinkan.accounts.models import User
 from xinkan.audit import services as audit
 from xinkan.core.paging import CappedPaginator
-from xinkan.mediation import agreement_pdf, selectors, services
+from xinkan.mediation import agreement_pdf, indicators, selectors, services
 from xinkan.mediation import forms as dispute_forms
 from xinkan.mediation.access import allowed_actions, assignable_people, pdf_document
 from xinkan.mediation.models import Agreement, Dispute, Session, Step, StepRecord, Term
+from xinkan.org.models import Unit
 from xinkan.org.roles import Perm
 from xinkan.org.scope import get_scope
 
@@ -84,6 +85,8 @@ def dispute_list(request: HttpRequest) -> HttpResponse:
             "query": params.urlencode(),
             "now": timezone.now(),
             "can_register": get_scope(user).has_perm(Perm.MEDIATION_REGISTER),
+            "can_see_figures": get_scope(user).has_perm(Perm.MEDIATION_VIEW),
+            "can_keep_clients": bool(_roster_lawyers(user)),
         },
     )
 
@@ -107,9 +110,11 @@ def dispute_new(request: HttpRequest) -> HttpResponse:
     scope = get_scope(user)
     if not scope.has_perm(Perm.MEDIATION_REGISTER):
         raise PermissionDenied
-    form = dispute_forms.RegisterForm(request.POST or None, scope=scope)
+    initial = _from_matter(user, request.GET.get("matter", "")) if request.method == "GET" else {}
+    form = dispute_forms.RegisterForm(request.POST or None, scope=scope, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        matter = _visible_matter(user, data.get("source_matter"))
         try:
             dispute = services.register_dispute(
                 services.NewDispute(
@@ -120,6 +125,7 @@ def dispute_new(request: HttpRequest) -> HttpResponse:
                     address=data["address"],
                     urgency=data["urgency"],
                     parties=_parties(data),
+                    source_matter=matter,
                     start_step=data.get("start_step") or 1,
                     start_reason=data.get("start_reason", ""),
                     idempotency_key=f"staff:{user.pk}:{data['idempotency_key']}",
@@ -128,6 +134,7 @@ def dispute_new(request: HttpRequest) -> HttpResponse:
             )
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
+                field = {"source_matter": "source"}.get(field, field)
                 target = field if field in form.fields else None
                 for error in errors:
                     form.add_error(target, error)
@@ -146,6 +153,33 @@ def dispute_new(request: HttpRequest) -> HttpResponse:
                 )
             return redirect("mediation:detail", dispute.pk)
     return render(request, "mediation/new.html", {"form": form})
+
+
+def _visible_matter(user: User, matter_id: int | None) -> Any:
+    """The matter a dispute comes from, if the user may see it (else none: never a way to
+    attach a dispute to someone else's matter)."""
+    if not matter_id:
+        return None
+    from xinkan.matters.selectors import matters_for
+
+    return matters_for(user).filter(pk=matter_id).select_related("unit").first()
+
+
+def _from_matter(user: User, value: str) -> dict[str, Any]:
+    """The registration form filled in from a matter (the matter page's "mediate it" link)."""
+    matter = _visible_matter(user, int(value)) if value.isascii() and value.isdigit() else None
+    if matter is None:
+        return {}
+    return {
+        "source_matter": matter.pk,
+        "source": "matter",
+        "title": matter.title[:120],
+        "unit": matter.unit_id,
+        "address": matter.address,
+        "p1_name": "" if matter.anonymous else matter.contact_name,
+        "p1_phone": "" if matter.anonymous else matter.contact_phone,
+        "p1_statement": matter.description[:2000],
+    }
 
 
 @login_required
@@ -382,3 +416,97 @@ def station_calendar(request: HttpRequest) -> HttpResponse:
             "next": start + dt.timedelta(days=28),
         },
     )
+
+
+@login_required
+def figures_view(request: HttpRequest) -> HttpResponse:
+    """Mediation indicators for the units below the user's own, over a period (this year by
+    default): one row per unit, the total, and the mediators."""
+    user = _user(request)
+    scope = get_scope(user)
+    if not scope.has_perm(Perm.MEDIATION_VIEW):
+        raise PermissionDenied
+    today = timezone.localdate()
+    form = dispute_forms.PeriodForm(request.GET or None)
+    start, end = today.replace(month=1, day=1), today
+    if form.is_bound and form.is_valid():
+        start = form.cleaned_data["date_from"] or start
+        end = form.cleaned_data["date_to"] or end
+    roots = scope.root_units(Perm.MEDIATION_VIEW)
+    children = list(Unit.objects.filter(parent__in=roots, is_active=True).order_by("path"))
+    same_depth = children and len({len(u.path) for u in children}) == 1
+    rows_units = children if same_depth else roots
+    figures = indicators.by_unit(rows_units, start, end) if rows_units else {}
+    return render(
+        request,
+        "mediation/figures.html",
+        {
+            "form": form,
+            "start": start,
+            "end": end,
+            "rows": [(unit, figures[unit.pk]) for unit in rows_units],
+            "total": indicators.total(roots, start, end),
+            "mediators": indicators.by_mediator(roots, start, end)[:50],
+            "steps": Step.choices,
+        },
+    )
+
+
+def _roster_lawyers(user: User) -> list[tuple[int, str]]:
+    """Whose earlier clients the user keeps: their own (a lawyer), and those of the lawyers on
+    the rosters of the units where the user manages mediation."""
+    from xinkan.org.models import Membership
+    from xinkan.org.roles import Role
+
+    scope = get_scope(user)
+    lawyers: dict[int, str] = {}
+    if scope.has_role(Role.LAWYER):
+        lawyers[user.pk] = str(user)
+    if scope.has_perm(Perm.MEDIATION_MANAGE):
+        for membership in Membership.objects.filter(
+            scope.unit_q(Perm.MEDIATION_MANAGE, "unit"), role=Role.LAWYER, is_active=True
+        ).select_related("user"):
+            lawyers.setdefault(membership.user_id, str(membership.user))
+    return sorted(lawyers.items(), key=lambda item: item[1])
+
+
+@login_required
+def clients_view(request: HttpRequest) -> HttpResponse:
+    """Lawyers' earlier clients: a lawyer is never assigned to mediate a client's dispute. Only
+    names are shown; ID numbers and phones are kept as one-way hashes for the conflict check."""
+    from xinkan.mediation.models import Representation
+
+    user = _user(request)
+    lawyers = _roster_lawyers(user)
+    if not lawyers:
+        raise PermissionDenied
+    form = dispute_forms.RepresentationForm(
+        request.POST or None, lawyers=lawyers, initial={"lawyer": lawyers[0][0]}
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.add_representation(
+                lawyer=get_object_or_404(User, pk=data["lawyer"]),
+                by=user,
+                client_name=data["client_name"],
+                id_number=data["id_number"],
+                phone=data["phone"],
+                note=data["note"],
+                since=data["since"],
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                for error in errors:
+                    form.add_error(field if field in form.fields else None, error)
+        else:
+            messages.success(
+                request, _("Recorded: this lawyer will not mediate that client's disputes.")
+            )
+            return redirect("mediation:clients")
+    rows = (
+        Representation.objects.filter(lawyer_id__in=[pk for pk, _name in lawyers])
+        .select_related("lawyer")
+        .order_by("lawyer_id", "client_name")
+    )
+    return render(request, "mediation/clients.html", {"form": form, "rows": list(rows)})

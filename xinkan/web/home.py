@@ -19,6 +19,7 @@ from xinkan.accounts.models import User
 from xinkan.audit.models import AuditEntry
 from xinkan.audit.selectors import entries_for
 from xinkan.matters import panels as matter_panels
+from xinkan.mediation import panels as dispute_panels
 from xinkan.org.models import LEVEL_RANK, Department, Level, Unit
 from xinkan.org.roles import Perm
 from xinkan.org.scope import Scope
@@ -135,6 +136,12 @@ def _units_below(user: User, scope: Scope) -> dict[str, Any] | None:
 
 PANELS: list[Panel] = [
     Panel("matters", _("My matters"), "matters/panels/work.html", matter_panels.work_panel),
+    Panel(
+        "disputes",
+        _("Disputes to mediate"),
+        "mediation/panels/work.html",
+        dispute_panels.work_panel,
+    ),
     Panel(
         "notifications",
         _("Notifications"),

@@ -97,7 +97,7 @@ def test_the_list_makes_the_same_number_of_queries_however_long(
         df.dispute(cast.grid, cast.grid_worker)
     login_as(client, cast.community_worker)
     client.get(LIST)
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):
         response = client.get(LIST, {"list": "open"})
     assert len(listed(response)) == min(n, 25)
 

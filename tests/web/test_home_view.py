@@ -185,14 +185,15 @@ def _grow(cast, n: int) -> None:
 # scope (levels, departments), units below (roots, children), residents (count, households,
 # latest), department, locked accounts, chain check, activity, my recent actions, my device.
 # One count per work list the role holds (matters panel) and one for unread notifications come on
-# top of the foundation's panels, and three for the disputes panel (to mediate, overdue, the
-# station's sessions); what matters is that 5 and 60 rows give the same number.
+# top of the foundation's panels, three for the disputes panel (to mediate, overdue, the
+# station's sessions), and one for the ids of the units in scope (lists of all one sees); what
+# matters is that 5 and 60 rows give the same number.
 HOME_QUERIES = {
-    "grid_worker": 20,
-    "community_worker": 23,
-    "cadre": 25,
+    "grid_worker": 21,
+    "community_worker": 24,
+    "cadre": 26,
     "handler": 12,
-    "leader": 24,
+    "leader": 25,
     "admin": 13,
 }
 

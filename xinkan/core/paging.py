@@ -1,7 +1,7 @@
 """Counting and paging long lists without counting all of them.
 
 An exact COUNT over a district's hundreds of thousands of matters costs a second on PostgreSQL;
-nobody pages that far. Lists count up to a cap (a bounded query) and say "10,000+" beyond it;
+nobody pages that far. Lists count up to a cap (a bounded query) and say "1,000+" beyond it;
 filtering narrows a long list to an exact count again.
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 
-LIST_CAP = 10_000
+LIST_CAP = 1_000
 PANEL_CAP = 1_000
 
 

@@ -35,7 +35,7 @@ def visible_q(scope: Scope, perm: str = Perm.MATTERS_VIEW) -> Q:
     of the reader's departments."""
     query = Q(pk__in=[])
     if scope.unit_paths(perm):
-        query |= scope.unit_q(perm, "unit") | scope.unit_q(perm, "handling_unit")
+        query |= scope.any_unit_q(perm, "unit", "handling_unit")
     departments = scope.department_ids(perm)
     if departments:
         query |= Q(
@@ -135,8 +135,7 @@ def worklist(user: User, name: str, *, now: dt.datetime | None = None) -> QueryS
         )
     if name == Worklist.FOLLOW_UP:
         return base.filter(
-            scope.unit_q(Perm.MATTERS_FOLLOW_UP, "handling_unit")
-            | scope.unit_q(Perm.MATTERS_FOLLOW_UP, "unit"),
+            scope.any_unit_q(Perm.MATTERS_FOLLOW_UP, "handling_unit", "unit"),
             state=State.REPLIED,
         ).exclude(last_rating="dissatisfied")
     if name == Worklist.REVIEW:

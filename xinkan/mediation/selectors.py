@@ -38,9 +38,7 @@ def visible_q(user: User) -> Q:
     scope = get_scope(user)
     query = Q(_assigned(user))
     if scope.unit_paths(Perm.MEDIATION_VIEW):
-        query |= scope.unit_q(Perm.MEDIATION_VIEW, "unit") | scope.unit_q(
-            Perm.MEDIATION_VIEW, "responsible_unit"
-        )
+        query |= scope.any_unit_q(Perm.MEDIATION_VIEW, "unit", "responsible_unit")
     return query
 
 

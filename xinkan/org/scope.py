@@ -50,6 +50,9 @@ class Scope:
     _by_perm: dict[str, tuple[tuple[str, ...], frozenset[int]]] = field(
         default_factory=dict, compare=False, repr=False
     )
+    _unit_ids: dict[tuple[str, ...], list[int]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     # --- What the user holds -------------------------------------------------------------
     @property
@@ -114,6 +117,31 @@ class Scope:
         if not field:
             return paths
         return Q(**{f"{field}__in": Unit.objects.filter(paths).values("pk")})
+
+    def unit_ids(self, perm: str) -> list[int]:
+        """The ids of every unit in scope for `perm`: one query per set of subtrees (most of
+        a user's permissions share one), then kept with the scope."""
+        paths = self.unit_paths(perm)
+        cached = self._unit_ids.get(paths)
+        if cached is None:
+            cached = (
+                list(self.units(perm).order_by("pk").values_list("pk", flat=True)) if paths else []
+            )
+            self._unit_ids[paths] = cached
+        return cached
+
+    def any_unit_q(self, perm: str, *fields: str) -> Q:
+        """Q for rows with any of `fields` (Unit foreign keys) in scope.
+
+        OR-ing `unit_q` subqueries makes PostgreSQL filter every row with a hashed subplan (a
+        sequential scan of a million matters, ~0.8 s); lists of ids let it OR two index scans
+        (~30 ms for a community). The ids cost one query per request and set of subtrees.
+        """
+        ids = self.unit_ids(perm)
+        query = Q(pk__in=[])
+        for name in fields:
+            query |= Q(**{f"{name}_id__in": ids})
+        return query
 
     def department_q(self, perm: str, field: str = "department") -> Q:
         """Q for rows whose `field` (a Department FK, or "" for Department) is in scope.

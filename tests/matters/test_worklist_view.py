@@ -393,9 +393,10 @@ def test_the_number_of_queries_does_not_grow_with_the_matters(
     many(cast, n)
     login_as(client, cast.community_worker)
     client.get(URL)  # warm up: the first request after login writes the session
-    # session, user, second factor, memberships (the scope), categories (filter form), count,
-    # one page of matters, their next deadlines, the departments to dispatch to
-    with django_assert_num_queries(9):
+    # session, user, second factor, memberships (the scope), the ids of the units in scope,
+    # categories (filter form), count, one page of matters, their next deadlines, the departments
+    # to dispatch to
+    with django_assert_num_queries(10):
         response = client.get(URL)
     assert len(listed(response)) == min(n, 25)
 

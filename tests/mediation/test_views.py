@@ -117,6 +117,7 @@ def form_data(cast, **values):  # type: ignore[no-untyped-def]
         "p1_phone": "13700013333",
         "p1_statement": "吊顶泡坏了",
         "p2_name": "胡春梅",
+        "p2_representative": "胡建国",
         "idempotency_key": uuid.uuid4().hex,
     }
     data.update(values)
@@ -128,7 +129,10 @@ def test_registering_on_the_form_goes_to_the_dispute(cast, client, mediator):
     response = client.post(NEW, form_data(cast))
     dispute = Dispute.objects.get()
     assert response["Location"] == url(dispute)
-    assert [p.name for p in dispute.parties.all()] == ["马永强", "胡春梅"]
+    assert [(p.name, p.representative) for p in dispute.parties.all()] == [
+        ("马永强", ""),
+        ("胡春梅", "胡建国"),
+    ]
     again = client.post(NEW, form_data(cast, idempotency_key="x" * 32))
     again_same = client.post(NEW, form_data(cast, idempotency_key="x" * 32))
     assert again["Location"] == again_same["Location"]

@@ -172,7 +172,8 @@ def test_the_number_of_queries_does_not_grow_with_the_residents(
     _fill(cast, n)
     login_as(client, cast.community_worker)
     client.get(URL)  # warm up: the first request after login writes the session
-    # session, user, second factor, memberships (the scope), count, one page of residents
-    with django_assert_num_queries(6):
+    # session, user, second factor, memberships (the scope), the ids of the units in scope,
+    # count, one page of residents
+    with django_assert_num_queries(7):
         response = client.get(URL)
     assert len(listed(response)) == min(n, 50)

@@ -194,7 +194,7 @@ HOME_QUERIES = {
     "cadre": 26,
     "handler": 12,
     "leader": 25,
-    "admin": 13,
+    "admin": 14,
 }
 
 

@@ -122,13 +122,15 @@ def worklist(user: User, name: str, *, now: dt.datetime | None = None) -> QueryS
         return base.filter(scope.unit_q(Perm.MATTERS_ACCEPT, "handling_unit"), state=State.ACCEPTED)
     if name == Worklist.TO_HANDLE:
         departments = sorted(scope.department_ids(Perm.MATTERS_HANDLE))
+        own_unit = scope.unit_q(Perm.MATTERS_HANDLE, "handling_unit") & Q(
+            lead_department__isnull=True, state=State.HANDLING
+        )
+        if not departments:  # a unit's staff: no OR with an always-empty department branch
+            return base.filter(own_unit)
         live = Assignment.objects.filter(
             matter=OuterRef("pk"),
             department_id__in=departments,
             state__in=[AssignmentState.PENDING, AssignmentState.SIGNED],
-        )
-        own_unit = scope.unit_q(Perm.MATTERS_HANDLE, "handling_unit") & Q(
-            lead_department__isnull=True, state=State.HANDLING
         )
         return base.filter(
             (Q(Exists(live)) & Q(state__in=[State.DISPATCHED, State.HANDLING])) | own_unit

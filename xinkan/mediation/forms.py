@@ -77,6 +77,9 @@ class RegisterForm(forms.Form):
             self.fields[f"p{n}_id_number"] = forms.CharField(
                 label=_("ID number"), max_length=18, required=False
             )
+            self.fields[f"p{n}_representative"] = forms.CharField(
+                label=_("Representative (if any)"), max_length=60, required=False
+            )
             self.fields[f"p{n}_statement"] = forms.CharField(
                 label=_("What this side says"),
                 required=False,
@@ -88,7 +91,10 @@ class RegisterForm(forms.Form):
 
     def party_rows(self) -> list[list[forms.BoundField]]:
         return [
-            [self[f"p{n}_{key}"] for key in ("name", "phone", "id_number", "statement")]
+            [
+                self[f"p{n}_{key}"]
+                for key in ("name", "phone", "id_number", "representative", "statement")
+            ]
             for n in range(1, PARTY_SLOTS + 1)
         ]
 

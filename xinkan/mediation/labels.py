@@ -21,4 +21,5 @@ LABELS = {
     "mediation.overdue": _("Step overdue"),
     "mediation.supervised": _("Supervision raised"),
     "mediation.representation_added": _("Lawyer's earlier client recorded"),
+    "mediation.step_limit_set": _("Time limit of a step set"),
 }

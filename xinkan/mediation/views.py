@@ -97,6 +97,7 @@ def _parties(data: dict[str, Any]) -> list[services.NewParty]:
             name=data[f"p{n}_name"],
             phone=data[f"p{n}_phone"],
             id_number=data[f"p{n}_id_number"],
+            representative=data[f"p{n}_representative"],
             statement=data[f"p{n}_statement"],
         )
         for n in range(1, dispute_forms.PARTY_SLOTS + 1)

@@ -5,6 +5,7 @@ services the application uses (so the demo data is audited like everything else)
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from xinkan.org import services as org_services
 from xinkan.org.models import Department, Level, Unit
 from xinkan.org.roles import Role
 from xinkan.residents import services as resident_services
+from xinkan.residents.demo import seed_colours
 from xinkan.residents.models import Gender, Household, Resident
 
 DEMO_PASSWORD = "Xinkan@2026"  # noqa: S105 - printed for the demo on purpose
@@ -264,15 +266,31 @@ def _seed_members(rng: random.Random, household: Household, grid: Unit, today: d
             gender=gender,
             birth_date=birth,
             occupation=occupation,
+            id_number=_demo_id_number(birth, gender),
+            phone=f"13{rng.randint(0, 999_999_999):09d}" if age >= 16 else "",
             by=None,
         )
     return len(members)
+
+
+_id_serial = itertools.count(1)
+
+
+def _demo_id_number(birth: dt.date, gender: str) -> str:
+    """A well-formed ID number (region 130102, the birth date, a serial whose parity gives the
+    gender, the check digit): demo data only."""
+    from xinkan.residents.identity import check_digit
+
+    serial = next(_id_serial) % 499 * 2 + (1 if gender == Gender.MALE else 0)
+    first17 = f"130102{birth:%Y%m%d}{serial:03d}"
+    return first17 + check_digit(first17)
 
 
 STEPS: list[Callable[[DemoContext], None]] = [
     seed_units,
     seed_accounts,
     seed_residents,
+    seed_colours,
     seed_matters,
     seed_disputes,
 ]

@@ -34,6 +34,8 @@ class Perm:
     RESIDENTS_VIEW = "residents.view"
     RESIDENTS_MANAGE = "residents.manage"
     RESIDENTS_VIEW_PERSONAL = "residents.view_personal"  # full (unmasked) personal fields
+    # Sensitive colour categories (health, disability, subsistence allowance, key persons).
+    RESIDENTS_VIEW_SENSITIVE = "residents.view_sensitive"
     MATTERS_VIEW = "matters.view"
     MATTERS_REGISTER = "matters.register"
     MATTERS_ACCEPT = "matters.accept"  # accept, decline, dispatch, decide objections and extensions
@@ -68,12 +70,13 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.COMMUNITY_WORKER: _STAFF_BASE
     | _MATTERS_UNIT
     | _MEDIATION_UNIT
-    | {Perm.RESIDENTS_VIEW, Perm.RESIDENTS_MANAGE, Perm.RESIDENTS_VIEW_PERSONAL},
+    | {Perm.RESIDENTS_VIEW, Perm.RESIDENTS_MANAGE, Perm.RESIDENTS_VIEW_PERSONAL}
+    | {Perm.RESIDENTS_VIEW_SENSITIVE},
     Role.SUBDISTRICT_CADRE: _STAFF_BASE
     | _MATTERS_UNIT
     | _MEDIATION_UNIT
     | {Perm.MATTERS_REVIEW, Perm.MATTERS_SUPERVISE}
-    | {Perm.RESIDENTS_VIEW, Perm.RESIDENTS_VIEW_PERSONAL},
+    | {Perm.RESIDENTS_VIEW, Perm.RESIDENTS_VIEW_PERSONAL, Perm.RESIDENTS_VIEW_SENSITIVE},
     Role.DEPARTMENT_HANDLER: _STAFF_BASE | {Perm.MATTERS_VIEW, Perm.MATTERS_HANDLE},
     Role.LAWYER: _STAFF_BASE | {Perm.MEDIATION_WORK},
     Role.VOLUNTEER: frozenset(),

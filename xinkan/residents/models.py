@@ -8,8 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.db import models
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from xinkan.core.crypto import EncryptedTextField
 
 
 class Gender(models.TextChoices):
@@ -62,6 +67,11 @@ class Resident(models.Model):
     birth_date = models.DateField(_("date of birth"), null=True, blank=True)
     address = models.CharField(_("address"), max_length=200, blank=True)
     occupation = models.CharField(_("occupation"), max_length=60, blank=True)
+    # Encrypted at rest; found by exact value through the keyed hash beside each (crypto.py).
+    id_number = EncryptedTextField(_("ID number"), blank=True)
+    id_number_index = models.CharField(max_length=64, blank=True, editable=False)
+    phone = EncryptedTextField(_("phone"), blank=True)
+    phone_index = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -70,6 +80,14 @@ class Resident(models.Model):
         verbose_name = _("resident")
         verbose_name_plural = _("residents")
         indexes = [models.Index(fields=["unit", "name"], name="residents_unit_name")]
+        constraints = [
+            # One archive entry per ID number.
+            models.UniqueConstraint(
+                fields=["id_number_index"],
+                condition=~Q(id_number_index=""),
+                name="resident_id_number_unique",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -80,3 +98,92 @@ class Resident(models.Model):
         today = today or dt.date.today()
         before_birthday = (today.month, today.day) < (self.birth_date.month, self.birth_date.day)
         return today.year - self.birth_date.year - before_birthday
+
+
+class Colour(models.TextChoices):
+    """赤橙黄绿青蓝紫."""
+
+    RED = "red", _("Red")
+    ORANGE = "orange", _("Orange")
+    YELLOW = "yellow", _("Yellow")
+    GREEN = "green", _("Green")
+    CYAN = "cyan", _("Cyan")
+    BLUE = "blue", _("Blue")
+    PURPLE = "purple", _("Purple")
+
+
+class ColourCategory(models.Model):
+    """One colour of the scheme, its meaning and how often its residents are visited. A sensitive
+    category (health, disability, subsistence allowance, key person: PIPL Art. 28) is seen only by
+    roles permitted for it, and each view is audited."""
+
+    colour = models.CharField(_("colour"), max_length=8, choices=Colour.choices, unique=True)
+    name = models.CharField(_("meaning"), max_length=40)
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    visit_every_days = models.PositiveIntegerField(_("visit every (days)"), null=True, blank=True)
+    sensitive = models.BooleanField(_("sensitive personal information"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("colour category")
+        verbose_name_plural = _("colour categories")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ResidentColour(models.Model):
+    """A resident in a colour category, from when and why; ended, never deleted."""
+
+    resident = models.ForeignKey(Resident, on_delete=models.CASCADE, related_name="colours")
+    category = models.ForeignKey(ColourCategory, on_delete=models.PROTECT, related_name="+")
+    since = models.DateField(_("since"), default=timezone.localdate)
+    reason = models.CharField(_("reason"), max_length=200)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    ended_on = models.DateField(null=True, blank=True)
+    end_reason = models.CharField(max_length=200, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["resident", "category_id", "-since"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["resident", "category"],
+                condition=Q(ended_on__isnull=True),
+                name="resident_colour_once",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["category", "resident"],
+                condition=Q(ended_on__isnull=True),
+                name="resident_colour_current",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.resident_id} {self.category_id}"
+
+
+class CareVisit(models.Model):
+    """A care visit (走访): who went, when, what was found."""
+
+    resident = models.ForeignKey(Resident, on_delete=models.CASCADE, related_name="visits")
+    visited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    visited_on = models.DateField(_("visited on"), default=timezone.localdate)
+    found = models.TextField(_("what was found"))
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-visited_on", "-pk"]
+        indexes = [models.Index(fields=["resident", "-visited_on"], name="care_visit_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.resident_id} {self.visited_on}"

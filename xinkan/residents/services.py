@@ -5,15 +5,30 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from xinkan.audit import services as audit
+from xinkan.core.crypto import blind_index
 from xinkan.org.models import Unit
 from xinkan.org.roles import Perm
 from xinkan.org.scope import get_scope
-from xinkan.residents.models import Gender, Household, Resident
+from xinkan.residents.identity import IdNumberError, parse_id_number
+from xinkan.residents.models import (
+    CareVisit,
+    ColourCategory,
+    Gender,
+    Household,
+    Resident,
+    ResidentColour,
+)
+
+ID_PURPOSE = "resident.id_number"
+PHONE_PURPOSE = "resident.phone"
+# Personal fields are audited as changed, never with their values.
+PERSONAL_FIELDS = ("id_number", "phone")
 
 if TYPE_CHECKING:
     from xinkan.accounts.models import User
@@ -66,7 +81,11 @@ def register_resident(
     birth_date: dt.date | None = None,
     address: str = "",
     occupation: str = "",
+    id_number: str = "",
+    phone: str = "",
 ) -> Resident:
+    """Add a resident to the archive. An ID number is checked (GB 11643) and gives the date of
+    birth and the gender; it may be in the archive once."""
     _require_manage(by, unit)
     if household is not None and household.unit_id != unit.pk:
         _require_manage(by, household.unit)  # no linking to a household outside one's area
@@ -80,14 +99,185 @@ def register_resident(
         address=address.strip() or (household.address if household else ""),
         occupation=occupation,
     )
-    resident.full_clean()
+    _set_personal(resident, id_number=id_number, phone=phone)
+    resident.full_clean(exclude=["id_number_index", "phone_index"])
+    try:
+        with transaction.atomic():
+            resident.save()
+            changes = {k: [None, v] for k, v in audit.snapshot(resident, RESIDENT_FIELDS).items()}
+            changes.update({f: [None, "…"] for f in PERSONAL_FIELDS if getattr(resident, f)})
+            audit.record(
+                actor=by,
+                action="residents.resident.created",
+                obj=resident,
+                unit=unit,
+                changes=changes,
+            )
+    except IntegrityError as exc:
+        raise _duplicate_id() from exc
+    return resident
+
+
+def _duplicate_id() -> ValidationError:
+    return ValidationError(
+        {"id_number": [_("A resident with this ID number is already in the archive.")]}
+    )
+
+
+def normalise_phone(raw: str) -> str:
+    return "".join(ch for ch in raw if ch.isdigit() or ch == "+")
+
+
+def _set_personal(resident: Resident, *, id_number: str, phone: str) -> None:
+    if id_number.strip():
+        try:
+            parsed = parse_id_number(id_number)
+        except IdNumberError as exc:
+            raise ValidationError({"id_number": [str(exc)]}) from exc
+        resident.id_number = parsed.value
+        resident.id_number_index = blind_index(parsed.value, ID_PURPOSE)
+        resident.birth_date = parsed.birth_date
+        resident.gender = parsed.gender
+    else:
+        resident.id_number, resident.id_number_index = "", ""
+    digits = normalise_phone(phone)
+    if digits and not 7 <= len(digits.lstrip("+")) <= 15:
+        raise ValidationError({"phone": [_("A phone number has 7 to 15 digits.")]})
+    resident.phone = digits
+    resident.phone_index = blind_index(digits, PHONE_PURPOSE) if digits else ""
+
+
+def update_personal(resident: Resident, *, by: User, id_number: str, phone: str) -> Resident:
+    """Change a resident's ID number and phone; the audit says which changed, not to what."""
+    _require_manage(by, resident.unit)
+    before = {f: getattr(resident, f) for f in PERSONAL_FIELDS}
+    _set_personal(resident, id_number=id_number, phone=phone)
+    changed = [f for f in PERSONAL_FIELDS if getattr(resident, f) != before[f]]
+    if not changed:
+        return resident
+    try:
+        with transaction.atomic():
+            resident.save()
+            audit.record(
+                actor=by,
+                action="residents.resident.updated",
+                obj=resident,
+                unit=resident.unit,
+                changes={f: ["…", "…"] for f in changed},
+            )
+    except IntegrityError as exc:
+        raise _duplicate_id() from exc
+    return resident
+
+
+def reveal(resident: Resident, *, field: str, by: User) -> str:
+    """The full value of a masked personal field, for those permitted; every showing audited."""
+    if field not in PERSONAL_FIELDS:
+        raise ValueError(field)
+    if not get_scope(by).covers_unit(resident.unit, Perm.RESIDENTS_VIEW_PERSONAL):
+        audit.record_failure(
+            actor=by, action="residents.resident.reveal.denied", obj=resident, unit=resident.unit
+        )
+        raise PermissionDenied(_("You may not see this resident's full personal data."))
+    audit.record(
+        actor=by,
+        action="residents.resident.revealed",
+        obj=resident,
+        unit=resident.unit,
+        data={"field": field},
+    )
+    return str(getattr(resident, field))
+
+
+# --- Colour categories and visits ----------------------------------------------------------------
+
+
+def _require_category(by: User, resident: Resident, category: ColourCategory) -> None:
+    _require_manage(by, resident.unit)
+    if category.sensitive and not get_scope(by).covers_unit(
+        resident.unit, Perm.RESIDENTS_VIEW_SENSITIVE
+    ):
+        audit.record_failure(
+            actor=by, action="residents.colour.denied", obj=resident, unit=resident.unit
+        )
+        raise PermissionDenied(_("You may not record this category: it is sensitive."))
+
+
+def add_colour(
+    resident: Resident,
+    *,
+    category: ColourCategory,
+    reason: str,
+    by: User,
+    since: dt.date | None = None,
+) -> ResidentColour:
+    """Put a resident in a colour category, with the reason and the date."""
+    _require_category(by, resident, category)
+    if len(reason.strip()) < 2:
+        raise ValidationError({"reason": [_("Say why the resident is in this category.")]})
+    if not category.is_active:
+        raise ValidationError({"category": [_("This category is no longer used.")]})
+    try:
+        with transaction.atomic():
+            row = ResidentColour.objects.create(
+                resident=resident,
+                category=category,
+                since=since or timezone.localdate(),
+                reason=reason.strip()[:200],
+                added_by=by,
+            )
+            audit.record(
+                actor=by,
+                action="residents.colour.added",
+                obj=resident,
+                unit=resident.unit,
+                data={"category": category.colour, "sensitive": category.sensitive},
+            )
+    except IntegrityError as exc:
+        raise ValidationError(
+            {"category": [_("The resident is already in this category.")]}
+        ) from exc
+    return row
+
+
+def end_colour(row: ResidentColour, *, reason: str, by: User) -> ResidentColour:
+    """Take a resident out of a category; the history keeps when and why."""
+    resident = row.resident
+    _require_category(by, resident, row.category)
+    if len(reason.strip()) < 2:
+        raise ValidationError({"reason": [_("Say why the resident leaves this category.")]})
     with transaction.atomic():
-        resident.save()
+        changed = ResidentColour.objects.filter(pk=row.pk, ended_on__isnull=True).update(
+            ended_on=timezone.localdate(), end_reason=reason.strip()[:200], ended_by=by
+        )
+        if changed != 1:
+            raise ValidationError({"category": [_("The resident already left this category.")]})
         audit.record(
             actor=by,
-            action="residents.resident.created",
+            action="residents.colour.ended",
             obj=resident,
-            unit=unit,
-            changes={k: [None, v] for k, v in audit.snapshot(resident, RESIDENT_FIELDS).items()},
+            unit=resident.unit,
+            data={"category": row.category.colour},
         )
-    return resident
+    row.refresh_from_db()
+    return row
+
+
+def record_care_visit(
+    resident: Resident, *, by: User, found: str, visited_on: dt.date | None = None
+) -> CareVisit:
+    """A care visit: who went, when, what was found."""
+    if not get_scope(by).covers_unit(resident.unit, Perm.RESIDENTS_MANAGE):
+        audit.record_failure(actor=by, action="residents.visit.denied", obj=resident)
+        raise PermissionDenied(_("You may not record visits for this resident."))
+    day = visited_on or timezone.localdate()
+    if day > timezone.localdate():
+        raise ValidationError({"visited_on": [_("A visit cannot be recorded in the future.")]})
+    if len(found.strip()) < 2:
+        raise ValidationError({"found": [_("Write what was found on the visit.")]})
+    with transaction.atomic():
+        visit = CareVisit.objects.create(
+            resident=resident, visited_by=by, visited_on=day, found=found.strip()
+        )
+        audit.record(actor=by, action="residents.visit.recorded", obj=resident, unit=resident.unit)
+    return visit

@@ -1,17 +1,37 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 
 from xinkan.accounts.models import User
 from xinkan.core.paging import CappedPaginator
 from xinkan.org.roles import Perm
 from xinkan.org.scope import get_scope
-from xinkan.residents.selectors import get_resident_for_user, residents_for
+from xinkan.residents import services
+from xinkan.residents.identity import mask_id_number
+from xinkan.residents.models import CareVisit, ColourCategory, Resident, ResidentColour
+from xinkan.residents.selectors import (
+    colours_of,
+    get_resident_for_user,
+    looks_like_number,
+    residents_for,
+    visible_categories,
+    visits_due,
+)
+
+
+def mask_phone(phone: str) -> str:
+    return phone[:3] + "****" + phone[-4:] if len(phone) >= 8 else "*" * len(phone)
+
 
 PAGE_SIZE = 50
 
@@ -29,6 +49,9 @@ def resident_list(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     form = ResidentSearchForm(request.GET or None)
     query, unit_id = "", None
+    if form.is_valid() and looks_like_number(form.cleaned_data["q"]):
+        # A number in the address would land in browser history and server logs.
+        form.add_error("q", _("Search ID numbers and phones with the form above, never here."))
     if form.is_valid():
         query, unit_id = form.cleaned_data["q"], form.cleaned_data["unit"]
     residents = residents_for(user, query=query, unit_id=unit_id)
@@ -39,7 +62,14 @@ def resident_list(request: HttpRequest) -> HttpResponse:
     params = request.GET.copy()
     params.pop("page", None)
     return render(
-        request, "residents/list.html", {"form": form, "page": page, "query": params.urlencode()}
+        request,
+        "residents/list.html",
+        {
+            "form": form,
+            "page": page,
+            "query": params.urlencode(),
+            "can_manage": get_scope(user).has_perm(Perm.RESIDENTS_MANAGE),
+        },
     )
 
 
@@ -48,9 +78,189 @@ def resident_detail(request: HttpRequest, resident_id: int) -> HttpResponse:
     user = request.user
     assert isinstance(user, User)
     resident = get_resident_for_user(user, resident_id)
+    return render(request, "residents/detail.html", _detail_context(user, resident))
+
+
+# --- Personal data, colours, visits ----------------------------------------------------------
+
+
+class NumberForm(forms.Form):
+    number = forms.CharField(label=_("ID number or phone"), max_length=20)
+
+
+class ColourForm(forms.Form):
+    category = forms.TypedChoiceField(label=_("Category"), coerce=int, choices=[])
+    reason = forms.CharField(label=_("Why"), max_length=200)
+
+
+class EndColourForm(forms.Form):
+    target = forms.IntegerField(widget=forms.HiddenInput)
+    reason = forms.CharField(label=_("Why"), max_length=200)
+
+
+class VisitForm(forms.Form):
+    visited_on = forms.DateField(
+        label=_("Visited on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    found = forms.CharField(
+        label=_("What was found"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+@login_required
+@require_POST
+def resident_find(request: HttpRequest) -> HttpResponse:
+    """Find residents by ID number or phone: posted, so the number is never in an address or a
+    server log."""
+    user = _user(request)
+    if not get_scope(user).has_perm(Perm.RESIDENTS_VIEW):
+        raise PermissionDenied
+    form = NumberForm(request.POST)
+    found: list[Resident] = []
+    if form.is_valid():
+        number = form.cleaned_data["number"]
+        if not looks_like_number(number):
+            form.add_error("number", _("Give an 18-character ID number or a phone number."))
+        else:
+            found = list(residents_for(user, number=number)[:20])
+    return render(request, "residents/find.html", {"form": form, "found": found})
+
+
+def _detail_context(user: User, resident: Resident) -> dict[str, Any]:
+    scope = get_scope(user)
+    categories = visible_categories(user, resident.unit)
+    colours = colours_of(user, resident)
+    current = {row.category_id for row in colours if row.ended_on is None}
+    can_manage = scope.covers_unit(resident.unit, Perm.RESIDENTS_MANAGE)
     members = []
     if resident.household_id:
         members = list(
             residents_for(user).filter(household_id=resident.household_id).exclude(pk=resident.pk)
         )
-    return render(request, "residents/detail.html", {"resident": resident, "members": members})
+    colour_form = ColourForm()
+    colour_form.fields["category"].choices = [  # type: ignore[attr-defined]
+        (c.pk, f"{c.get_colour_display()} · {c.name}") for c in categories if c.pk not in current
+    ]
+    return {
+        "resident": resident,
+        "members": members,
+        "masked_id": mask_id_number(resident.id_number) if resident.id_number else "",
+        "masked_phone": mask_phone(resident.phone) if resident.phone else "",
+        "can_reveal": scope.covers_unit(resident.unit, Perm.RESIDENTS_VIEW_PERSONAL),
+        "colours": colours,
+        "can_manage": can_manage,
+        "colour_form": colour_form,
+        "end_form": EndColourForm(),
+        "visit_form": VisitForm(initial={"visited_on": timezone.localdate()}),
+        "visits": list(
+            CareVisit.objects.filter(resident=resident).select_related("visited_by")[:20]
+        ),
+        "revealed": {},
+    }
+
+
+@login_required
+@require_POST
+def resident_reveal(request: HttpRequest, resident_id: int) -> HttpResponse:
+    """Show one masked field in full, on this response only (audited by the service)."""
+    user = _user(request)
+    resident = get_resident_for_user(user, resident_id)
+    field = request.POST.get("field", "")
+    if field not in services.PERSONAL_FIELDS:
+        raise Http404
+    context = _detail_context(user, resident)
+    context["revealed"] = {field: services.reveal(resident, field=field, by=user)}
+    response = render(request, "residents/detail.html", context)
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _after(request: HttpRequest, resident: Resident, run: Any, done: Any) -> HttpResponse:
+    try:
+        run()
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, done)
+    return redirect("residents:detail", resident.pk)
+
+
+@login_required
+@require_POST
+def colour_add(request: HttpRequest, resident_id: int) -> HttpResponse:
+    user = _user(request)
+    resident = get_resident_for_user(user, resident_id, audit_view=False)
+    form = ColourForm(request.POST)
+    form.fields["category"].choices = [  # type: ignore[attr-defined]
+        (c.pk, c.name) for c in ColourCategory.objects.filter(is_active=True)
+    ]
+    if not form.is_valid():
+        messages.error(request, _("Choose a category and say why."))
+        return redirect("residents:detail", resident.pk)
+    category = get_object_or_404(ColourCategory, pk=form.cleaned_data["category"])
+    return _after(
+        request,
+        resident,
+        lambda: services.add_colour(
+            resident, category=category, reason=form.cleaned_data["reason"], by=user
+        ),
+        _("The category was recorded."),
+    )
+
+
+@login_required
+@require_POST
+def colour_end(request: HttpRequest, resident_id: int) -> HttpResponse:
+    user = _user(request)
+    resident = get_resident_for_user(user, resident_id, audit_view=False)
+    form = EndColourForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Say why the resident leaves this category."))
+        return redirect("residents:detail", resident.pk)
+    row = get_object_or_404(ResidentColour, pk=form.cleaned_data["target"], resident=resident)
+    return _after(
+        request,
+        resident,
+        lambda: services.end_colour(row, reason=form.cleaned_data["reason"], by=user),
+        _("The resident left the category."),
+    )
+
+
+@login_required
+@require_POST
+def visit_add(request: HttpRequest, resident_id: int) -> HttpResponse:
+    user = _user(request)
+    resident = get_resident_for_user(user, resident_id, audit_view=False)
+    form = VisitForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give the day of the visit and what was found."))
+        return redirect("residents:detail", resident.pk)
+    return _after(
+        request,
+        resident,
+        lambda: services.record_care_visit(
+            resident,
+            by=user,
+            found=form.cleaned_data["found"],
+            visited_on=form.cleaned_data["visited_on"],
+        ),
+        _("The visit was recorded."),
+    )
+
+
+@login_required
+def visits_due_view(request: HttpRequest) -> HttpResponse:
+    """Residents whose colour categories ask for a visit by today."""
+    user = _user(request)
+    if not get_scope(user).has_perm(Perm.RESIDENTS_MANAGE):
+        raise PermissionDenied
+    residents = visits_due(user, today=timezone.localdate())
+    page = CappedPaginator(residents, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "residents/visits_due.html", {"page": page})

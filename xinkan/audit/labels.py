@@ -46,6 +46,8 @@ ACTION_LABELS: dict[str, str | Promise] = {
     "residents.colour.viewed": _("Viewed a resident's sensitive categories"),
     "residents.visit.recorded": _("Recorded a care visit"),
     "residents.visit.denied": _("Refused: a care visit"),
+    "residents.need.opened": _("Recorded a resident's need"),
+    "residents.need.closed": _("Closed a resident's need"),
     "audit.chain.verified": _("Checked the audit chain"),
     "core.data_keys.rotated": _("Re-encrypted personal data with a new key"),
     "core.calendar_day.set": _("Set a working day or holiday"),

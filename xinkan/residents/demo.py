@@ -16,7 +16,7 @@ from django.utils import timezone
 from xinkan.accounts.models import User
 from xinkan.org.models import Unit
 from xinkan.residents import services
-from xinkan.residents.models import CareVisit, ColourCategory, Resident, ResidentColour
+from xinkan.residents.models import CareVisit, ColourCategory, Need, Resident, ResidentColour
 
 COMMUNITY = "139901001001"
 
@@ -29,6 +29,11 @@ REASONS = {
     "blue": "持有肢体残疾证，行动不便",
     "purple": "父母均在外务工，由祖父母照看",
 }
+NEEDS = [
+    ("orange", "daily_care", "每周两次"),
+    ("blue", "repairs", "一次"),
+    ("purple", "tutoring", "每周一次"),
+]
 FOUND = [
     "身体状况良好，生活能自理，叮嘱注意防寒保暖。",
     "家中暖气不热，已联系物业上门检修。",
@@ -83,4 +88,13 @@ def seed_colours(ctx: Any) -> None:
                     visited_on=today - dt.timedelta(days=rng.randint(1, 10)),
                 )
                 visits += 1
-    ctx.log(f"Colour categories: {added} new placements, {visits} care visits")
+    needs = 0
+    for colour, need_type, frequency in NEEDS:
+        for resident in _pick(residents, colour)[:2]:
+            if Need.objects.filter(resident=resident, need_type=need_type).exists():
+                continue
+            services.open_need(
+                resident, by=worker, need_type=need_type, frequency=frequency, notes=""
+            )
+            needs += 1
+    ctx.log(f"Colour categories: {added} new placements, {visits} care visits, {needs} needs")

@@ -187,3 +187,56 @@ class CareVisit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.resident_id} {self.visited_on}"
+
+
+class NeedType(models.TextChoices):
+    DAILY_CARE = "daily_care", _("Daily care")
+    MEDICAL = "medical", _("Medical care")
+    REPAIRS = "repairs", _("Repairs at home")
+    ERRANDS = "errands", _("Errands and shopping")
+    COMPANIONSHIP = "companionship", _("Companionship")
+    COUNSELLING = "counselling", _("Psychological counselling")
+    TUTORING = "tutoring", _("Tutoring")
+    LEGAL = "legal", _("Legal help")
+    HARDSHIP = "hardship", _("Financial hardship")
+    OTHER = "other", _("Other")
+
+
+class Need(models.Model):
+    """What a resident needs help with; open until closed with a reason. Pairings with volunteers
+    (the volunteers feature) say who is helping."""
+
+    class Urgency(models.TextChoices):
+        NORMAL = "normal", _("Normal")
+        URGENT = "urgent", _("Urgent")
+
+    resident = models.ForeignKey(Resident, on_delete=models.CASCADE, related_name="needs")
+    need_type = models.CharField(_("kind of help"), max_length=16, choices=NeedType.choices)
+    urgency = models.CharField(
+        _("urgency"), max_length=8, choices=Urgency.choices, default=Urgency.NORMAL
+    )
+    frequency = models.CharField(_("how often"), max_length=60, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    opened_at = models.DateTimeField(default=timezone.now)
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+    close_reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at", "-pk"]
+        indexes = [
+            models.Index(
+                fields=["need_type", "-opened_at"],
+                condition=Q(closed_at__isnull=True),
+                name="need_open_by_type",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.resident_id} {self.need_type}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None

@@ -21,6 +21,8 @@ from xinkan.residents.models import (
     ColourCategory,
     Gender,
     Household,
+    Need,
+    NeedType,
     Resident,
     ResidentColour,
 )
@@ -281,3 +283,63 @@ def record_care_visit(
         )
         audit.record(actor=by, action="residents.visit.recorded", obj=resident, unit=resident.unit)
     return visit
+
+
+# --- Needs ---------------------------------------------------------------------------------------
+
+
+def open_need(
+    resident: Resident,
+    *,
+    by: User,
+    need_type: str,
+    urgency: str = Need.Urgency.NORMAL,
+    frequency: str = "",
+    notes: str = "",
+) -> Need:
+    """Record what a resident needs help with."""
+    _require_manage(by, resident.unit)
+    if need_type not in NeedType.values:
+        raise ValidationError({"need_type": [_("Choose the kind of help needed.")]})
+    if urgency not in Need.Urgency.values:
+        raise ValidationError({"urgency": [_("Choose how urgent the need is.")]})
+    with transaction.atomic():
+        need = Need.objects.create(
+            resident=resident,
+            need_type=need_type,
+            urgency=urgency,
+            frequency=frequency.strip()[:60],
+            notes=notes.strip(),
+            opened_by=by,
+        )
+        audit.record(
+            actor=by,
+            action="residents.need.opened",
+            obj=resident,
+            unit=resident.unit,
+            data={"need": need.pk, "type": need_type},
+        )
+    return need
+
+
+def close_need(need: Need, *, by: User, reason: str) -> Need:
+    """The need is met (or gone): closed with the reason, kept in the history."""
+    resident = need.resident
+    _require_manage(by, resident.unit)
+    if len(reason.strip()) < 2:
+        raise ValidationError({"reason": [_("Say why the need is closed.")]})
+    with transaction.atomic():
+        changed = Need.objects.filter(pk=need.pk, closed_at__isnull=True).update(
+            closed_at=timezone.now(), close_reason=reason.strip()[:200]
+        )
+        if changed != 1:
+            raise ValidationError({"reason": [_("This need is already closed.")]})
+        audit.record(
+            actor=by,
+            action="residents.need.closed",
+            obj=resident,
+            unit=resident.unit,
+            data={"need": need.pk},
+        )
+    need.refresh_from_db()
+    return need

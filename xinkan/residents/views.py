@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -14,11 +15,19 @@ from django.views.decorators.http import require_POST
 
 from xinkan.accounts.models import User
 from xinkan.core.paging import CappedPaginator
+from xinkan.org.models import Level, Unit
 from xinkan.org.roles import Perm
 from xinkan.org.scope import get_scope
 from xinkan.residents import services
 from xinkan.residents.identity import mask_id_number
-from xinkan.residents.models import CareVisit, ColourCategory, Resident, ResidentColour
+from xinkan.residents.models import (
+    CareVisit,
+    ColourCategory,
+    Need,
+    NeedType,
+    Resident,
+    ResidentColour,
+)
 from xinkan.residents.selectors import (
     colours_of,
     get_resident_for_user,
@@ -55,6 +64,19 @@ def resident_list(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         query, unit_id = form.cleaned_data["q"], form.cleaned_data["unit"]
     residents = residents_for(user, query=query, unit_id=unit_id)
+    colour = request.GET.get("colour", "")
+    shown_colour = None
+    if colour:
+        shown_colour = next(
+            (c for c in ColourCategory.objects.filter(colour=colour, is_active=True)), None
+        )
+        allowed = shown_colour is not None and (
+            not shown_colour.sensitive or get_scope(user).has_perm(Perm.RESIDENTS_VIEW_SENSITIVE)
+        )
+        member = ResidentColour.objects.filter(
+            resident=OuterRef("pk"), category=shown_colour, ended_on__isnull=True
+        )
+        residents = residents.filter(Exists(member)) if allowed else residents.none()
     if form.is_bound and not form.is_valid():
         # A search that cannot be understood lists nobody (not everybody); the form says why.
         residents = residents.none()
@@ -69,6 +91,7 @@ def resident_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "query": params.urlencode(),
             "can_manage": get_scope(user).has_perm(Perm.RESIDENTS_MANAGE),
+            "colour": shown_colour,
         },
     )
 
@@ -264,3 +287,123 @@ def visits_due_view(request: HttpRequest) -> HttpResponse:
     residents = visits_due(user, today=timezone.localdate())
     page = CappedPaginator(residents, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "residents/visits_due.html", {"page": page})
+
+
+class NeedForm(forms.Form):
+    need_type = forms.ChoiceField(label=_("Kind of help"), choices=NeedType.choices)
+    urgency = forms.ChoiceField(label=_("Urgency"), choices=Need.Urgency.choices)
+    frequency = forms.CharField(label=_("How often"), max_length=60, required=False)
+    notes = forms.CharField(
+        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class CloseNeedForm(forms.Form):
+    target = forms.IntegerField(widget=forms.HiddenInput)
+    reason = forms.CharField(label=_("Why"), max_length=200)
+
+
+@login_required
+@require_POST
+def need_add(request: HttpRequest, resident_id: int) -> HttpResponse:
+    user = _user(request)
+    resident = get_resident_for_user(user, resident_id, audit_view=False)
+    form = NeedForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose the kind of help and how urgent it is."))
+        return redirect("residents:detail", resident.pk)
+    data = form.cleaned_data
+    return _after(
+        request,
+        resident,
+        lambda: services.open_need(
+            resident,
+            by=user,
+            need_type=data["need_type"],
+            urgency=data["urgency"],
+            frequency=data["frequency"],
+            notes=data["notes"],
+        ),
+        _("The need was recorded."),
+    )
+
+
+@login_required
+@require_POST
+def need_close(request: HttpRequest, resident_id: int) -> HttpResponse:
+    user = _user(request)
+    resident = get_resident_for_user(user, resident_id, audit_view=False)
+    form = CloseNeedForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Say why the need is closed."))
+        return redirect("residents:detail", resident.pk)
+    need = get_object_or_404(Need, pk=form.cleaned_data["target"], resident=resident)
+    return _after(
+        request,
+        resident,
+        lambda: services.close_need(need, by=user, reason=form.cleaned_data["reason"]),
+        _("The need was closed."),
+    )
+
+
+@login_required
+def needs_view(request: HttpRequest) -> HttpResponse:
+    """Open needs of the residents in one's area, most urgent and oldest first."""
+    user = _user(request)
+    scope = get_scope(user)
+    if not scope.has_perm(Perm.RESIDENTS_VIEW):
+        raise PermissionDenied
+    needs = (
+        Need.objects.filter(
+            closed_at__isnull=True, resident__unit_id__in=scope.unit_ids(Perm.RESIDENTS_VIEW)
+        )
+        .select_related("resident__unit")
+        .order_by("-urgency", "opened_at", "pk")
+    )
+    kind = request.GET.get("type", "")
+    if kind in NeedType.values:
+        needs = needs.filter(need_type=kind)
+    page = CappedPaginator(needs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "residents/needs.html",
+        {"page": page, "types": NeedType.choices, "current": kind},
+    )
+
+
+@login_required
+def colour_overview(request: HttpRequest) -> HttpResponse:
+    """Residents per colour and grid in one's area (one grouped query); each count leads to the
+    people. Sensitive colours only for those permitted."""
+    from django.db.models import Count
+
+    user = _user(request)
+    scope = get_scope(user)
+    if not scope.has_perm(Perm.RESIDENTS_VIEW):
+        raise PermissionDenied
+    roots = scope.root_units(Perm.RESIDENTS_VIEW)
+    unit = roots[0] if roots else None
+    categories = visible_categories(user, unit) if unit else []
+    grids = list(
+        Unit.objects.filter(pk__in=scope.unit_ids(Perm.RESIDENTS_VIEW), level=Level.GRID)
+        .select_related("parent")
+        .order_by("path")
+    )
+    counts: dict[tuple[int, int], int] = {}
+    for row in (
+        ResidentColour.objects.filter(
+            ended_on__isnull=True,
+            category__in=categories,
+            resident__unit_id__in=[g.pk for g in grids],
+        )
+        .values("resident__unit_id", "category_id")
+        .annotate(n=Count("resident", distinct=True))
+    ):
+        counts[(row["resident__unit_id"], row["category_id"])] = row["n"]
+    rows = [(grid, [(c, counts.get((grid.pk, c.pk), 0)) for c in categories]) for grid in grids]
+    totals = [(c, sum(counts.get((g.pk, c.pk), 0) for g in grids)) for c in categories]
+    return render(
+        request,
+        "residents/colours.html",
+        {"categories": categories, "rows": rows, "totals": totals},
+    )

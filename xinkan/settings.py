@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "xinkan.residents",
     "xinkan.matters",
     "xinkan.mediation",
+    "xinkan.volunteers",
     "xinkan.portal",
     "xinkan.web",
     "xinkan.demo",

@@ -11,6 +11,7 @@ urlpatterns = [
     path("residents/", include("xinkan.residents.urls")),
     path("matters/", include("xinkan.matters.urls")),
     path("mediation/", include("xinkan.mediation.urls")),
+    path("volunteers/", include("xinkan.volunteers.urls")),
     path("portal/", include("xinkan.portal.urls")),
     path("admin/", admin_site.urls),
     path("i18n/setlang/", set_language, name="set_language"),

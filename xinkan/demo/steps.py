@@ -25,6 +25,7 @@ from xinkan.org.roles import Role
 from xinkan.residents import services as resident_services
 from xinkan.residents.demo import seed_colours
 from xinkan.residents.models import Gender, Household, Resident
+from xinkan.volunteers.demo import seed_volunteers
 
 DEMO_PASSWORD = "Xinkan@2026"  # noqa: S105 - printed for the demo on purpose
 # Fixed TOTP keys (hex) for the demo accounts that must use a second factor, so that a newcomer can
@@ -291,6 +292,7 @@ STEPS: list[Callable[[DemoContext], None]] = [
     seed_accounts,
     seed_residents,
     seed_colours,
+    seed_volunteers,
     seed_matters,
     seed_disputes,
 ]

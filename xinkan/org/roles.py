@@ -44,6 +44,8 @@ class Perm:
     MATTERS_REVIEW = "matters.review"  # decide reviews and re-reviews at one's level
     MATTERS_ACCOMPANY = "matters.accompany"  # 带办陪访
     MATTERS_SUPERVISE = "matters.supervise"  # see and push overdue work (督办)
+    VOLUNTEERS_VIEW = "volunteers.view"
+    VOLUNTEERS_MANAGE = "volunteers.manage"  # register volunteers, record and correct hours
     MEDIATION_VIEW = "mediation.view"
     # Has a disputes page: those who see disputes of their units, and lawyers who see only the
     # disputes they are assigned to.
@@ -65,16 +67,19 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.GRID_WORKER: _STAFF_BASE
     | _MATTERS_FRONT
     | _MEDIATION_FRONT
+    | {Perm.VOLUNTEERS_VIEW}
     | {Perm.RESIDENTS_VIEW, Perm.RESIDENTS_MANAGE, Perm.RESIDENTS_VIEW_PERSONAL},
     Role.MEDIATOR: _STAFF_BASE | _MEDIATION_FRONT | {Perm.MEDIATION_MEDIATE, Perm.RESIDENTS_VIEW},
     Role.COMMUNITY_WORKER: _STAFF_BASE
     | _MATTERS_UNIT
     | _MEDIATION_UNIT
+    | {Perm.VOLUNTEERS_VIEW, Perm.VOLUNTEERS_MANAGE}
     | {Perm.RESIDENTS_VIEW, Perm.RESIDENTS_MANAGE, Perm.RESIDENTS_VIEW_PERSONAL}
     | {Perm.RESIDENTS_VIEW_SENSITIVE},
     Role.SUBDISTRICT_CADRE: _STAFF_BASE
     | _MATTERS_UNIT
     | _MEDIATION_UNIT
+    | {Perm.VOLUNTEERS_VIEW, Perm.VOLUNTEERS_MANAGE}
     | {Perm.MATTERS_REVIEW, Perm.MATTERS_SUPERVISE}
     | {Perm.RESIDENTS_VIEW, Perm.RESIDENTS_VIEW_PERSONAL, Perm.RESIDENTS_VIEW_SENSITIVE},
     Role.DEPARTMENT_HANDLER: _STAFF_BASE | {Perm.MATTERS_VIEW, Perm.MATTERS_HANDLE},

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from xinkan.volunteers import views
+
+app_name = "volunteers"
+
+urlpatterns = [
+    path("", views.volunteer_list, name="list"),
+    path("new/", views.volunteer_new, name="new"),
+    path("<int:volunteer_id>/", views.volunteer_detail, name="detail"),
+    path("<int:volunteer_id>/hours/", views.hours_add, name="hours_add"),
+    path("<int:volunteer_id>/hours/correct/", views.hours_correct, name="hours_correct"),
+]

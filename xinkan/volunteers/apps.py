@@ -16,5 +16,8 @@ class VolunteersConfig(AppConfig):
                 "volunteers.hours_recorded": _("Recorded service hours"),
                 "volunteers.hours_corrected": _("Corrected service hours"),
                 "volunteers.denied": _("Refused: volunteers"),
+                "volunteers.team_created": _("Created a service team"),
+                "volunteers.team_member_added": _("Added a member to a service team"),
+                "volunteers.team_member_removed": _("Removed a member from a service team"),
             }
         )

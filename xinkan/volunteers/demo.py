@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from xinkan.accounts.models import User
 from xinkan.org.models import Unit
-from xinkan.volunteers import services
-from xinkan.volunteers.models import Volunteer
+from xinkan.volunteers import services, teams
+from xinkan.volunteers.models import Team, Volunteer
 
 COMMUNITY = "139901001001"
 PEOPLE = [
@@ -75,4 +75,13 @@ def seed_volunteers(ctx: Any) -> None:
             served_on=record.served_on,
             reason="志愿者反映少记了一小时",
         )
-    ctx.log(f"Volunteers: {Volunteer.objects.count()} ({made} new)")
+    if not Team.objects.filter(unit=community).exists():
+        for team_name, skill in (
+            ("东风里便民维修队", "repairs"),
+            ("东风里关爱陪伴队", "companionship"),
+        ):
+            team = teams.create_team(by=worker, name=team_name, skill=skill, unit=community)
+            members = [v for v in Volunteer.objects.filter(unit=community) if skill in v.skills]
+            for index, member in enumerate(members):
+                teams.add_member(team, member, by=worker, leader=index == 0)
+    ctx.log(f"Volunteers: {Volunteer.objects.count()} ({made} new), teams: {Team.objects.count()}")

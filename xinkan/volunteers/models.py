@@ -96,3 +96,27 @@ class ServiceRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.volunteer_id} {self.served_on} {self.hours}h"
+
+
+class Team(models.Model):
+    """A service team (服务队) of volunteers by specialty, with its leader."""
+
+    name = models.CharField(_("name"), max_length=60)
+    skill = models.CharField(_("specialty"), max_length=16, choices=Skill.choices)
+    unit = models.ForeignKey(
+        "org.Unit", on_delete=models.PROTECT, related_name="volunteer_teams", verbose_name=_("unit")
+    )
+    leader = models.ForeignKey(
+        Volunteer, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    members = models.ManyToManyField(Volunteer, related_name="teams", blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["unit_id", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "name"], name="team_name_unique_in_unit")
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -21,8 +21,8 @@ from xinkan.core.paging import CappedPaginator
 from xinkan.org.models import Unit
 from xinkan.org.roles import Perm
 from xinkan.org.scope import get_scope
-from xinkan.volunteers import selectors, services
-from xinkan.volunteers.models import WEEKDAYS, ServiceRecord, Skill
+from xinkan.volunteers import selectors, services, teams
+from xinkan.volunteers.models import WEEKDAYS, ServiceRecord, Skill, Team
 
 PAGE_SIZE = 50
 
@@ -229,3 +229,85 @@ def hours_correct(request: HttpRequest, volunteer_id: int) -> HttpResponse:
         ),
         _("The correction was recorded."),
     )
+
+
+class TeamForm(forms.Form):
+    name = forms.CharField(label=_("Team name"), max_length=60)
+    skill = forms.ChoiceField(label=_("Specialty"), choices=Skill.choices)
+    unit = forms.ModelChoiceField(label=_("Unit"), queryset=Unit.objects.none())
+
+    def __init__(self, *args: Any, units: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = units  # type: ignore[attr-defined]
+
+
+class MemberForm(forms.Form):
+    volunteer = forms.IntegerField()
+    leader = forms.BooleanField(required=False)
+    remove = forms.BooleanField(required=False)
+
+
+@login_required
+def teams_view(request: HttpRequest) -> HttpResponse:
+    """The service teams of one's area, their members and hours; a form to create one."""
+    user = _user(request)
+    scope = get_scope(user)
+    if not scope.has_perm(Perm.VOLUNTEERS_VIEW):
+        raise PermissionDenied
+    can_manage = scope.has_perm(Perm.VOLUNTEERS_MANAGE)
+    form = TeamForm(request.POST or None, units=_managed_units(user))
+    if request.method == "POST":
+        if not can_manage:
+            raise PermissionDenied
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                teams.create_team(
+                    by=user, name=data["name"], skill=data["skill"], unit=data["unit"]
+                )
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    for error in errors:
+                        form.add_error(field if field in form.fields else None, error)
+            else:
+                messages.success(request, _("The team was created."))
+                return redirect("volunteers:teams")
+    rows = list(
+        teams.teams_with_totals(scope.filter_units(Team.objects.all(), Perm.VOLUNTEERS_VIEW))
+        .select_related("unit", "leader")
+        .prefetch_related("members")
+        .order_by("unit__path", "name")
+    )
+    candidates = list(selectors.volunteers_for(user).filter(is_active=True).order_by("name")[:500])
+    return render(
+        request,
+        "volunteers/teams.html",
+        {"rows": rows, "form": form, "can_manage": can_manage, "candidates": candidates},
+    )
+
+
+@login_required
+@require_POST
+def team_members(request: HttpRequest, team_id: int) -> HttpResponse:
+    user = _user(request)
+    scope = get_scope(user)
+    team = get_object_or_404(
+        scope.filter_units(Team.objects.all(), Perm.VOLUNTEERS_VIEW).select_related("unit"),
+        pk=team_id,
+    )
+    form = MemberForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose a volunteer."))
+        return redirect("volunteers:teams")
+    volunteer = get_object_or_404(selectors.volunteers_for(user), pk=form.cleaned_data["volunteer"])
+    try:
+        if form.cleaned_data["remove"]:
+            teams.remove_member(team, volunteer, by=user)
+        else:
+            teams.add_member(team, volunteer, by=user, leader=form.cleaned_data["leader"])
+    except ValidationError as exc:
+        for error in exc.messages:
+            messages.error(request, error)
+    else:
+        messages.success(request, _("The team was updated."))
+    return redirect("volunteers:teams")

@@ -5,6 +5,8 @@ Celery tasks run in-process, so the demo needs no broker.
 """
 
 import os
+import secrets
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -28,11 +30,21 @@ def env_list(name: str, default: str = "") -> list[str]:
 DEBUG = env_bool("XINKAN_DEBUG")
 TESTING = env_bool("XINKAN_TESTING")
 
+# Management commands that only read code and write files (never sign, never serve) run without
+# a SECRET_KEY, with a random one that dies with the process: a developer can check migrations or
+# translations on a bare checkout, and nothing signed with that key can be forged or reused.
+OFFLINE_COMMANDS = frozenset(
+    {"makemigrations", "makemessages", "compilemessages", "check", "showmigrations", "sqlmigrate"}
+)
+
 _secret = os.environ.get("SECRET_KEY")
 if not _secret:
-    if not (DEBUG or TESTING):
+    if DEBUG or TESTING:
+        _secret = "insecure-development-key-do-not-use-in-production"  # noqa: S105
+    elif len(sys.argv) > 1 and sys.argv[1] in OFFLINE_COMMANDS:
+        _secret = secrets.token_urlsafe(50)
+    else:
         raise RuntimeError("SECRET_KEY must be set when XINKAN_DEBUG is off.")
-    _secret = "insecure-development-key-do-not-use-in-production"  # noqa: S105
 SECRET_KEY = _secret
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if (DEBUG or TESTING) else "")

@@ -126,6 +126,15 @@ def test_a_risk_of_violence_is_told_to_the_level_above_at_once(
         ({"parties": [services.NewParty(name="王建军"), services.NewParty(name=" ")]}, "parties"),
         ({"source": "matter"}, "source_matter"),
         ({"urgency": "panic"}, "urgency"),
+        (
+            {
+                "parties": [
+                    services.NewParty(name="王建军", phone="12"),
+                    services.NewParty(name="李红梅"),
+                ]
+            },
+            "parties",
+        ),
     ],
 )
 def test_bad_input_is_explained_and_nothing_is_written(cast, values, field):

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from xinkan.accounts.http import request_user
 from xinkan.accounts.models import User
 from xinkan.audit import services as audit
 from xinkan.core.paging import CappedPaginator
@@ -39,12 +40,6 @@ TABS = [
 ]
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
 def _require_work(user: User) -> None:
     if not get_scope(user).has_perm(Perm.MEDIATION_WORK):
         raise PermissionDenied
@@ -52,7 +47,7 @@ def _require_work(user: User) -> None:
 
 @login_required
 def dispute_list(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     _require_work(user)
     tabs = [(key, str(label)) for key, label in TABS]
     current = request.GET.get("list") or selectors.Worklist.MINE
@@ -107,7 +102,7 @@ def _parties(data: dict[str, Any]) -> list[services.NewParty]:
 
 @login_required
 def dispute_new(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     scope = get_scope(user)
     if not scope.has_perm(Perm.MEDIATION_REGISTER):
         raise PermissionDenied
@@ -185,7 +180,7 @@ def _from_matter(user: User, value: str) -> dict[str, Any]:
 
 @login_required
 def dispute_detail(request: HttpRequest, dispute_id: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     _require_work(user)
     dispute = selectors.get_dispute_for_user(user, dispute_id)
     steps = list(
@@ -348,7 +343,7 @@ ACTIONS: dict[str, tuple[Callable[[HttpRequest, Dispute], forms.Form], Run, Any]
 @login_required
 @require_POST
 def dispute_action(request: HttpRequest, dispute_id: int, action: str) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     if action not in ACTIONS:
         raise Http404
     dispute = selectors.get_dispute_for_user(user, dispute_id, audit_view=False)
@@ -375,7 +370,7 @@ def dispute_action(request: HttpRequest, dispute_id: int, action: str) -> HttpRe
 @login_required
 def agreement_download(request: HttpRequest, dispute_id: int) -> HttpResponse:
     """The agreement as a PDF, built from the record each time (never a stale copy); audited."""
-    user = _user(request)
+    user = request_user(request)
     dispute = selectors.get_dispute_for_user(user, dispute_id, audit_view=False)
     agreement = Agreement.objects.filter(dispute=dispute, kind=Agreement.Kind.WRITTEN).first()
     if agreement is None:
@@ -396,7 +391,7 @@ def agreement_download(request: HttpRequest, dispute_id: int) -> HttpResponse:
 @login_required
 def station_calendar(request: HttpRequest) -> HttpResponse:
     """The station's sessions (step ④) for four weeks, by day."""
-    user = _user(request)
+    user = request_user(request)
     _require_work(user)
     try:
         start = dt.date.fromisoformat(request.GET.get("from", ""))
@@ -423,7 +418,7 @@ def station_calendar(request: HttpRequest) -> HttpResponse:
 def figures_view(request: HttpRequest) -> HttpResponse:
     """Mediation indicators for the units below the user's own, over a period (this year by
     default): one row per unit, the total, and the mediators."""
-    user = _user(request)
+    user = request_user(request)
     scope = get_scope(user)
     if not scope.has_perm(Perm.MEDIATION_VIEW):
         raise PermissionDenied
@@ -477,7 +472,7 @@ def clients_view(request: HttpRequest) -> HttpResponse:
     names are shown; ID numbers and phones are kept as one-way hashes for the conflict check."""
     from xinkan.mediation.models import Representation
 
-    user = _user(request)
+    user = request_user(request)
     lawyers = _roster_lawyers(user)
     if not lawyers:
         raise PermissionDenied

@@ -11,6 +11,7 @@ from django.http import Http404
 
 from xinkan.audit import services as audit
 from xinkan.core.crypto import blind_index
+from xinkan.core.phones import normalise_phone
 from xinkan.org.models import Unit
 from xinkan.org.roles import Perm
 from xinkan.org.scope import get_scope
@@ -47,7 +48,7 @@ def looks_like_number(text: str) -> bool:
 
 def number_q(query: str) -> Q:
     """An ID number or phone, matched exactly through their keyed hashes."""
-    from xinkan.residents.services import ID_PURPOSE, PHONE_PURPOSE, normalise_phone
+    from xinkan.residents.services import ID_PURPOSE, PHONE_PURPOSE
 
     text = query.strip()
     if _ID_SHAPE.fullmatch(text):

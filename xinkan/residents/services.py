@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from xinkan.audit import services as audit
 from xinkan.core.crypto import blind_index
+from xinkan.core.phones import is_plausible_phone, normalise_phone
 from xinkan.org.models import Unit
 from xinkan.org.roles import Perm
 from xinkan.org.scope import get_scope
@@ -126,10 +127,6 @@ def _duplicate_id() -> ValidationError:
     )
 
 
-def normalise_phone(raw: str) -> str:
-    return "".join(ch for ch in raw if ch.isdigit() or ch == "+")
-
-
 def _set_personal(resident: Resident, *, id_number: str, phone: str) -> None:
     if id_number.strip():
         try:
@@ -143,7 +140,7 @@ def _set_personal(resident: Resident, *, id_number: str, phone: str) -> None:
     else:
         resident.id_number, resident.id_number_index = "", ""
     digits = normalise_phone(phone)
-    if digits and not 7 <= len(digits.lstrip("+")) <= 15:
+    if digits and not is_plausible_phone(digits):
         raise ValidationError({"phone": [_("A phone number has 7 to 15 digits.")]})
     resident.phone = digits
     resident.phone_index = blind_index(digits, PHONE_PURPOSE) if digits else ""

@@ -13,8 +13,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from xinkan.accounts.http import request_user
 from xinkan.accounts.models import User
 from xinkan.core.paging import CappedPaginator
+from xinkan.core.phones import mask_phone
 from xinkan.org.models import Level, Unit
 from xinkan.org.roles import Perm
 from xinkan.org.scope import get_scope
@@ -36,11 +38,6 @@ from xinkan.residents.selectors import (
     visible_categories,
     visits_due,
 )
-
-
-def mask_phone(phone: str) -> str:
-    return phone[:3] + "****" + phone[-4:] if len(phone) >= 8 else "*" * len(phone)
-
 
 PAGE_SIZE = 50
 
@@ -130,18 +127,12 @@ class VisitForm(forms.Form):
     )
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
 @login_required
 @require_POST
 def resident_find(request: HttpRequest) -> HttpResponse:
     """Find residents by ID number or phone: posted, so the number is never in an address or a
     server log."""
-    user = _user(request)
+    user = request_user(request)
     if not get_scope(user).has_perm(Perm.RESIDENTS_VIEW):
         raise PermissionDenied
     form = NumberForm(request.POST)
@@ -192,7 +183,7 @@ def _detail_context(user: User, resident: Resident) -> dict[str, Any]:
 @require_POST
 def resident_reveal(request: HttpRequest, resident_id: int) -> HttpResponse:
     """Show one masked field in full, on this response only (audited by the service)."""
-    user = _user(request)
+    user = request_user(request)
     resident = get_resident_for_user(user, resident_id)
     field = request.POST.get("field", "")
     if field not in services.PERSONAL_FIELDS:
@@ -218,7 +209,7 @@ def _after(request: HttpRequest, resident: Resident, run: Any, done: Any) -> Htt
 @login_required
 @require_POST
 def colour_add(request: HttpRequest, resident_id: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     resident = get_resident_for_user(user, resident_id, audit_view=False)
     form = ColourForm(request.POST)
     form.fields["category"].choices = [  # type: ignore[attr-defined]
@@ -241,7 +232,7 @@ def colour_add(request: HttpRequest, resident_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def colour_end(request: HttpRequest, resident_id: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     resident = get_resident_for_user(user, resident_id, audit_view=False)
     form = EndColourForm(request.POST)
     if not form.is_valid():
@@ -259,7 +250,7 @@ def colour_end(request: HttpRequest, resident_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def visit_add(request: HttpRequest, resident_id: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     resident = get_resident_for_user(user, resident_id, audit_view=False)
     form = VisitForm(request.POST)
     if not form.is_valid():
@@ -281,7 +272,7 @@ def visit_add(request: HttpRequest, resident_id: int) -> HttpResponse:
 @login_required
 def visits_due_view(request: HttpRequest) -> HttpResponse:
     """Residents whose colour categories ask for a visit by today."""
-    user = _user(request)
+    user = request_user(request)
     if not get_scope(user).has_perm(Perm.RESIDENTS_MANAGE):
         raise PermissionDenied
     residents = visits_due(user, today=timezone.localdate())
@@ -306,7 +297,7 @@ class CloseNeedForm(forms.Form):
 @login_required
 @require_POST
 def need_add(request: HttpRequest, resident_id: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     resident = get_resident_for_user(user, resident_id, audit_view=False)
     form = NeedForm(request.POST)
     if not form.is_valid():
@@ -331,7 +322,7 @@ def need_add(request: HttpRequest, resident_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def need_close(request: HttpRequest, resident_id: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     resident = get_resident_for_user(user, resident_id, audit_view=False)
     form = CloseNeedForm(request.POST)
     if not form.is_valid():
@@ -349,7 +340,7 @@ def need_close(request: HttpRequest, resident_id: int) -> HttpResponse:
 @login_required
 def needs_view(request: HttpRequest) -> HttpResponse:
     """Open needs of the residents in one's area, most urgent and oldest first."""
-    user = _user(request)
+    user = request_user(request)
     scope = get_scope(user)
     if not scope.has_perm(Perm.RESIDENTS_VIEW):
         raise PermissionDenied
@@ -377,7 +368,7 @@ def colour_overview(request: HttpRequest) -> HttpResponse:
     people. Sensitive colours only for those permitted."""
     from django.db.models import Count
 
-    user = _user(request)
+    user = request_user(request)
     scope = get_scope(user)
     if not scope.has_perm(Perm.RESIDENTS_VIEW):
         raise PermissionDenied

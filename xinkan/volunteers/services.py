@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from xinkan.audit import services as audit
 from xinkan.core.crypto import blind_index
+from xinkan.core.phones import is_plausible_phone, normalise_phone
 from xinkan.org.roles import Perm
 from xinkan.org.scope import get_scope
 from xinkan.volunteers.models import ServiceRecord, Skill, Volunteer
@@ -55,8 +56,8 @@ def register_volunteer(
         errors["available_days"] = [_("Choose days of the week.")]
     if not 1 <= max_pairings <= 10:
         errors["max_pairings"] = [_("A volunteer takes between 1 and 10 pairings.")]
-    digits = "".join(ch for ch in phone if ch.isdigit() or ch == "+")
-    if digits and not 7 <= len(digits.lstrip("+")) <= 15:
+    digits = normalise_phone(phone)
+    if digits and not is_plausible_phone(digits):
         errors["phone"] = [_("A phone number has 7 to 15 digits.")]
     if errors:
         raise ValidationError(errors)

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from xinkan.accounts.http import request_user
 from xinkan.accounts.models import User
 from xinkan.core.paging import CappedPaginator
 from xinkan.org.models import Unit
@@ -76,19 +77,13 @@ class CorrectionForm(forms.Form):
     reason = forms.CharField(label=_("What the volunteer asked to correct"), max_length=200)
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
 def _managed_units(user: User) -> Any:
     return get_scope(user).units(Perm.VOLUNTEERS_MANAGE).filter(is_active=True).order_by("path")
 
 
 @login_required
 def volunteer_list(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     scope = get_scope(user)
     if not scope.has_perm(Perm.VOLUNTEERS_VIEW):
         raise PermissionDenied
@@ -115,7 +110,7 @@ def volunteer_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def volunteer_new(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     if not get_scope(user).has_perm(Perm.VOLUNTEERS_MANAGE):
         raise PermissionDenied
     form = VolunteerForm(request.POST or None, units=_managed_units(user))
@@ -144,7 +139,7 @@ def volunteer_new(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def volunteer_detail(request: HttpRequest, volunteer_id: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     volunteer = selectors.get_volunteer_for_user(user, volunteer_id)
     units = _managed_units(user)
     return render(
@@ -179,7 +174,7 @@ def _done(request: HttpRequest, volunteer_id: int, run: Any, message: Any) -> Ht
 @login_required
 @require_POST
 def hours_add(request: HttpRequest, volunteer_id: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     volunteer = selectors.get_volunteer_for_user(user, volunteer_id)
     form = HoursForm(request.POST, units=_managed_units(user))
     if not form.is_valid():
@@ -209,7 +204,7 @@ def hours_add(request: HttpRequest, volunteer_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def hours_correct(request: HttpRequest, volunteer_id: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     volunteer = selectors.get_volunteer_for_user(user, volunteer_id)
     form = CorrectionForm(request.POST)
     if not form.is_valid():
@@ -250,7 +245,7 @@ class MemberForm(forms.Form):
 @login_required
 def teams_view(request: HttpRequest) -> HttpResponse:
     """The service teams of one's area, their members and hours; a form to create one."""
-    user = _user(request)
+    user = request_user(request)
     scope = get_scope(user)
     if not scope.has_perm(Perm.VOLUNTEERS_VIEW):
         raise PermissionDenied
@@ -289,7 +284,7 @@ def teams_view(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def team_members(request: HttpRequest, team_id: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     scope = get_scope(user)
     team = get_object_or_404(
         scope.filter_units(Team.objects.all(), Perm.VOLUNTEERS_VIEW).select_related("unit"),

@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from xinkan.accounts.models import User
+from xinkan.core.phones import mask_phone
 from xinkan.matters import forms as matter_forms
 from xinkan.matters.access import allowed_actions, dispatch_targets
 from xinkan.matters.models import (
@@ -25,10 +26,6 @@ from xinkan.matters.models import (
 )
 from xinkan.matters.selectors import get_matter_for_user
 from xinkan.residents.identity import mask_id_number
-
-
-def mask_phone(phone: str) -> str:
-    return phone[:3] + "****" + phone[-4:] if len(phone) >= 11 else ("*" * len(phone))
 
 
 @login_required

@@ -12,7 +12,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from xinkan.accounts.models import User
+from xinkan.accounts.http import request_user
 from xinkan.core.http import safe_redirect
 from xinkan.core.paging import CappedPaginator
 from xinkan.matters import selectors, services
@@ -38,15 +38,9 @@ TABS = [
 ]
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
 @login_required
 def worklist_view(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     scope = get_scope(user)
     if not scope.has_perm(Perm.MATTERS_VIEW):
         raise PermissionDenied
@@ -116,7 +110,7 @@ def _dispatch_departments(scope: Scope) -> QuerySet[Department]:
 @require_POST
 def bulk_dispatch_view(request: HttpRequest) -> HttpResponse:
     """Dispatch several matters to one lead department; each is its own transaction."""
-    user = _user(request)
+    user = request_user(request)
     ids = [int(value) for value in request.POST.getlist("matter") if value.isdigit()][:100]
     department = Department.objects.filter(pk=request.POST.get("lead") or 0, is_active=True).first()
     back = request.POST.get("next")

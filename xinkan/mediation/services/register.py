@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from xinkan.core.crypto import blind_index
+from xinkan.core.phones import is_plausible_phone, normalise_phone
 from xinkan.mediation.models import Dispute, Party, Source, Step, Urgency
 from xinkan.mediation.services import _core
 from xinkan.mediation.services.notify import tell_staff
@@ -72,6 +73,9 @@ def _validate(data: NewDispute) -> None:
         add("parties", _("A dispute has at least two parties: give each one's name."))
     if len(data.parties) > MAX_PARTIES:
         add("parties", _("At most %(n)d parties may be registered.") % {"n": MAX_PARTIES})
+    for party in named:
+        if party.phone.strip() and not is_plausible_phone(normalise_phone(party.phone)):
+            add("parties", _("%(name)s's phone is not a phone number.") % {"name": party.name})
     if data.start_step not in Step.values:
         add("start_step", _("Choose a step of the ladder."))
     elif data.start_step > Step.TEN_HOUSEHOLD and len(data.start_reason.strip()) < 4:
@@ -131,7 +135,7 @@ def _register(data: NewDispute, by: User) -> Dispute:
         idempotency_key=data.idempotency_key or None,
     )
     for position, party in enumerate((p for p in data.parties if p.name.strip()), start=1):
-        phone = "".join(ch for ch in party.phone if ch.isdigit() or ch == "+")
+        phone = normalise_phone(party.phone)
         id_number = party.id_number.strip().upper()
         Party.objects.create(
             dispute=dispute,

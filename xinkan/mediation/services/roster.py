@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from xinkan.audit import services as audit
 from xinkan.core.crypto import blind_index
+from xinkan.core.phones import normalise_phone
 from xinkan.mediation.models import Representation
 from xinkan.mediation.services.register import ID_PURPOSE, PHONE_PURPOSE
 from xinkan.org.models import Membership
@@ -50,7 +51,7 @@ def add_representation(
         raise ValidationError(
             {"id_number": [_("Give the client's ID number or phone, so that a conflict is found.")]}
         )
-    digits = "".join(ch for ch in phone if ch.isdigit() or ch == "+")
+    digits = normalise_phone(phone)
     with transaction.atomic():
         row = Representation.objects.create(
             lawyer=lawyer,

@@ -18,6 +18,7 @@ import pypdf
 import pytest
 from django.utils import translation
 
+from xinkan.core import pdf as core_pdf
 from xinkan.mediation import agreement_pdf
 from xinkan.mediation.agreement_pdf import (
     AgreedTerm,
@@ -113,9 +114,9 @@ def standard() -> list[str]:
 
 @pytest.fixture
 def fresh_font_cache() -> Iterator[None]:
-    agreement_pdf._locate_font.cache_clear()
+    core_pdf._locate_font.cache_clear()
     yield
-    agreement_pdf._locate_font.cache_clear()
+    core_pdf._locate_font.cache_clear()
 
 
 # --- What the agreement says -------------------------------------------------------------------
@@ -311,8 +312,8 @@ def test_without_any_chinese_font_nothing_is_printed(
 ) -> None:
     settings.XINKAN_PDF_FONT = ""
     latin = latin_only_font(tmp_path / "latin.ttf")
-    monkeypatch.setattr(agreement_pdf, "WELL_KNOWN_FONTS", (str(tmp_path / "missing.ttc"),))
-    monkeypatch.setattr(agreement_pdf.shutil, "which", lambda name: None)
+    monkeypatch.setattr(core_pdf, "WELL_KNOWN_FONTS", (str(tmp_path / "missing.ttc"),))
+    monkeypatch.setattr(core_pdf.shutil, "which", lambda name: None)
     with pytest.raises(FontUnavailable) as refused:
         render_agreement_pdf(agreement())
     assert str(refused.value) == (
@@ -320,8 +321,8 @@ def test_without_any_chinese_font_nothing_is_printed(
         "Install fonts-wqy-microhei or set XINKAN_PDF_FONT."
     )
     # fc-match's answer is only taken when it is a Chinese font.
-    monkeypatch.setattr(agreement_pdf, "_candidate_paths", lambda: iter([latin]))
-    agreement_pdf._locate_font.cache_clear()
+    monkeypatch.setattr(core_pdf, "_candidate_paths", lambda: iter([latin]))
+    core_pdf._locate_font.cache_clear()
     with pytest.raises(FontUnavailable):
         find_chinese_font()
 

@@ -186,15 +186,17 @@ def _grow(cast, n: int) -> None:
 # latest), department, locked accounts, chain check, activity, my recent actions, my device.
 # One count per work list the role holds (matters panel) and one for unread notifications come on
 # top of the foundation's panels, three for the disputes panel (to mediate, overdue, the
-# station's sessions), and one for the ids of the units in scope (lists of all one sees); what
-# matters is that 5 and 60 rows give the same number.
+# station's sessions), and one for the ids of the units in scope (lists of all one sees); the
+# volunteers' panels look up one's own volunteer profile (everyone) and count the pairings
+# falling behind and active (those who see volunteers). What matters is that 5 and 60 rows give
+# the same number.
 HOME_QUERIES = {
-    "grid_worker": 21,
-    "community_worker": 24,
-    "cadre": 26,
-    "handler": 12,
-    "leader": 25,
-    "admin": 14,
+    "grid_worker": 24,
+    "community_worker": 27,
+    "cadre": 29,
+    "handler": 13,
+    "leader": 26,
+    "admin": 15,
 }
 
 

@@ -33,6 +33,10 @@ NEEDS = [
     ("orange", "daily_care", "每周两次"),
     ("blue", "repairs", "一次"),
     ("purple", "tutoring", "每周一次"),
+    ("orange", "companionship", "每周三次"),
+    ("yellow", "errands", "每周一次"),
+    ("blue", "medical", "每月两次"),
+    ("green", "legal", "一次"),
 ]
 FOUND = [
     "身体状况良好，生活能自理，叮嘱注意防寒保暖。",

@@ -6,7 +6,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, F, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -30,6 +30,7 @@ from xinkan.residents.models import (
     Resident,
     ResidentColour,
 )
+from xinkan.residents.related import paired_needs, related_to
 from xinkan.residents.selectors import (
     colours_of,
     get_resident_for_user,
@@ -176,6 +177,13 @@ def _detail_context(user: User, resident: Resident) -> dict[str, Any]:
             CareVisit.objects.filter(resident=resident).select_related("visited_by")[:20]
         ),
         "revealed": {},
+        "needs": list(
+            Need.objects.filter(resident=resident).order_by(
+                F("closed_at").desc(nulls_first=True), "-opened_at"
+            )
+        ),
+        "need_form": NeedForm(),
+        **related_to(user, resident),
     }
 
 
@@ -358,7 +366,13 @@ def needs_view(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "residents/needs.html",
-        {"page": page, "types": NeedType.choices, "current": kind},
+        {
+            "page": page,
+            "types": NeedType.choices,
+            "current": kind,
+            "can_pair": scope.has_perm(Perm.VOLUNTEERS_MANAGE),
+            "paired": paired_needs([need.pk for need in page.object_list]),
+        },
     )
 
 

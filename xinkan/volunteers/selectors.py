@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db.models import DecimalField, Q, QuerySet, Sum, Value
+from django.db.models import Count, DecimalField, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
+from django.utils import timezone
 
 from xinkan.org.roles import Perm
 from xinkan.org.scope import get_scope
-from xinkan.volunteers.models import Volunteer
+from xinkan.volunteers.models import Pairing, Volunteer
 
 if TYPE_CHECKING:
     from xinkan.accounts.models import User
@@ -50,3 +52,62 @@ def get_volunteer_for_user(user: User, volunteer_id: int) -> Volunteer:
     if volunteer is None:
         raise Http404
     return volunteer
+
+
+# --- Pairings ------------------------------------------------------------------------------------
+
+
+def _pairing_rows(queryset: QuerySet[Pairing]) -> QuerySet[Pairing]:
+    return queryset.select_related("volunteer", "team", "resident", "need", "unit")
+
+
+def own_volunteer(user: User) -> Volunteer | None:
+    return Volunteer.objects.filter(user=user, is_active=True).first()
+
+
+def own_pairings(user: User) -> QuerySet[Pairing]:
+    """The pairings of the user's own volunteer profile: as the volunteer, or in the team."""
+    volunteer = own_volunteer(user)
+    if volunteer is None:
+        return Pairing.objects.none()
+    return _pairing_rows(
+        Pairing.objects.filter(Q(volunteer=volunteer) | Q(team__members=volunteer)).distinct()
+    )
+
+
+def pairings_for(user: User) -> QuerySet[Pairing]:
+    """Pairings of assisted residents in the user's area."""
+    scope = get_scope(user)
+    return _pairing_rows(scope.filter_units(Pairing.objects.all(), Perm.VOLUNTEERS_VIEW))
+
+
+def pairings_behind(user: User, today: dt.date | None = None) -> QuerySet[Pairing]:
+    """Active pairings whose next visit is overdue, the longest overdue first."""
+    today = today or timezone.localdate()
+    return (
+        pairings_for(user)
+        .filter(status=Pairing.Status.ACTIVE, next_visit_due__lt=today)
+        .order_by("next_visit_due", "pk")
+    )
+
+
+def get_pairing_for_user(user: User, pairing_id: int) -> tuple[Pairing, bool]:
+    """The pairing and whether the user sees it as staff (else as its own volunteer); 404 when
+    neither."""
+    pairing = pairings_for(user).filter(pk=pairing_id).first()
+    if pairing is not None:
+        return pairing, True
+    pairing = own_pairings(user).filter(pk=pairing_id).first()
+    if pairing is None:
+        raise Http404
+    return pairing, False
+
+
+def active_loads(volunteer_ids: list[int]) -> dict[int, int]:
+    """How many active pairings each volunteer has, in one query."""
+    rows = (
+        Pairing.objects.filter(status=Pairing.Status.ACTIVE, volunteer_id__in=volunteer_ids)
+        .values_list("volunteer_id")
+        .annotate(n=Count("pk"))
+    )
+    return {volunteer_id: n for volunteer_id, n in rows}

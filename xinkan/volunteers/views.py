@@ -150,6 +150,9 @@ def volunteer_detail(request: HttpRequest, volunteer_id: int) -> HttpResponse:
             "stars": selectors.stars(getattr(volunteer, "total_hours", 0)),
             "thresholds": selectors.star_hours(),
             "records": list(volunteer.records.select_related("organiser", "recorded_by")),
+            "pairings": list(
+                selectors.pairings_for(user).filter(volunteer=volunteer).order_by("-pk")[:20]
+            ),
             "can_manage": get_scope(user).has_perm(Perm.VOLUNTEERS_MANAGE),
             "hours_form": HoursForm(
                 units=units,

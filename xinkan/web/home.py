@@ -24,6 +24,7 @@ from xinkan.org.models import LEVEL_RANK, Department, Level, Unit
 from xinkan.org.roles import Perm
 from xinkan.org.scope import Scope
 from xinkan.residents.models import Resident
+from xinkan.volunteers import panels as volunteer_panels
 
 Builder = Callable[[User, Scope], dict[str, Any] | None]
 
@@ -141,6 +142,13 @@ PANELS: list[Panel] = [
         _("Disputes to mediate"),
         "mediation/panels/work.html",
         dispute_panels.work_panel,
+    ),
+    Panel("own", _("My volunteering"), "volunteers/panels/own.html", volunteer_panels.own_panel),
+    Panel(
+        "pairings",
+        _("One-to-one pairings"),
+        "volunteers/panels/pairings.html",
+        volunteer_panels.pairings_panel,
     ),
     Panel(
         "notifications",

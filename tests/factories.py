@@ -69,3 +69,28 @@ def household(unit: Unit, address: str = "建设路1号1单元101", code: str | 
 
 def resident(unit: Unit, name: str = "张三", **extra: Any) -> Resident:
     return resident_services.register_resident(name=name, unit=unit, by=None, **extra)
+
+
+def drive(unit: Unit, by: User, name: str = "衣+衣=爱 冬衣募捐", **extra: Any) -> Any:
+    """An open drive (starting `starts_on`, today by default) organised by `unit`."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from xinkan.aid import services as aid_services
+
+    starts_on = extra.pop("starts_on", timezone.localdate() - dt.timedelta(days=30))
+    return aid_services.create_drive(by=by, unit=unit, name=name, starts_on=starts_on, **extra)
+
+
+def station(unit: Unit, by: User, kind: str = "donation", name: str = "", **extra: Any) -> Any:
+    from xinkan.aid import services as aid_services
+
+    return aid_services.create_station(
+        by=by,
+        unit=unit,
+        kind=kind,
+        name=name or f"爱心捐助站{next(_seq)}",
+        address=extra.pop("address", "党群服务中心一楼"),
+        **extra,
+    )

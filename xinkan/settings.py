@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "xinkan.matters",
     "xinkan.mediation",
     "xinkan.volunteers",
+    "xinkan.aid",
     "xinkan.portal",
     "xinkan.web",
     "xinkan.demo",

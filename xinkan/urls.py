@@ -12,6 +12,7 @@ urlpatterns = [
     path("matters/", include("xinkan.matters.urls")),
     path("mediation/", include("xinkan.mediation.urls")),
     path("volunteers/", include("xinkan.volunteers.urls")),
+    path("aid/", include("xinkan.aid.urls")),
     path("portal/", include("xinkan.portal.urls")),
     path("admin/", admin_site.urls),
     path("i18n/setlang/", set_language, name="set_language"),

@@ -16,6 +16,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from xinkan.accounts import services as account_services
 from xinkan.accounts.models import User
+from xinkan.aid.demo import seed_aid
 from xinkan.demo.names import OCCUPATIONS, person, same_surname
 from xinkan.matters.demo import seed_matters
 from xinkan.mediation.demo import seed_disputes
@@ -25,7 +26,7 @@ from xinkan.org.roles import Role
 from xinkan.residents import services as resident_services
 from xinkan.residents.demo import seed_colours
 from xinkan.residents.models import Gender, Household, Resident
-from xinkan.volunteers.demo import seed_volunteers
+from xinkan.volunteers.demo import seed_pairings, seed_volunteers
 
 DEMO_PASSWORD = "Xinkan@2026"  # noqa: S105 - printed for the demo on purpose
 # Fixed TOTP keys (hex) for the demo accounts that must use a second factor, so that a newcomer can
@@ -293,6 +294,8 @@ STEPS: list[Callable[[DemoContext], None]] = [
     seed_residents,
     seed_colours,
     seed_volunteers,
+    seed_pairings,
+    seed_aid,
     seed_matters,
     seed_disputes,
 ]

@@ -46,6 +46,8 @@ class Perm:
     MATTERS_SUPERVISE = "matters.supervise"  # see and push overdue work (督办)
     VOLUNTEERS_VIEW = "volunteers.view"
     VOLUNTEERS_MANAGE = "volunteers.manage"  # register volunteers, record and correct hours
+    AID_VIEW = "aid.view"  # donation drives and stations
+    AID_MANAGE = "aid.manage"  # run drives and stations, record what comes in and goes out
     MEDIATION_VIEW = "mediation.view"
     # Has a disputes page: those who see disputes of their units, and lawyers who see only the
     # disputes they are assigned to.
@@ -67,19 +69,21 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.GRID_WORKER: _STAFF_BASE
     | _MATTERS_FRONT
     | _MEDIATION_FRONT
-    | {Perm.VOLUNTEERS_VIEW}
+    | {Perm.VOLUNTEERS_VIEW, Perm.AID_VIEW}
     | {Perm.RESIDENTS_VIEW, Perm.RESIDENTS_MANAGE, Perm.RESIDENTS_VIEW_PERSONAL},
     Role.MEDIATOR: _STAFF_BASE | _MEDIATION_FRONT | {Perm.MEDIATION_MEDIATE, Perm.RESIDENTS_VIEW},
     Role.COMMUNITY_WORKER: _STAFF_BASE
     | _MATTERS_UNIT
     | _MEDIATION_UNIT
     | {Perm.VOLUNTEERS_VIEW, Perm.VOLUNTEERS_MANAGE}
+    | {Perm.AID_VIEW, Perm.AID_MANAGE}
     | {Perm.RESIDENTS_VIEW, Perm.RESIDENTS_MANAGE, Perm.RESIDENTS_VIEW_PERSONAL}
     | {Perm.RESIDENTS_VIEW_SENSITIVE},
     Role.SUBDISTRICT_CADRE: _STAFF_BASE
     | _MATTERS_UNIT
     | _MEDIATION_UNIT
     | {Perm.VOLUNTEERS_VIEW, Perm.VOLUNTEERS_MANAGE}
+    | {Perm.AID_VIEW, Perm.AID_MANAGE}
     | {Perm.MATTERS_REVIEW, Perm.MATTERS_SUPERVISE}
     | {Perm.RESIDENTS_VIEW, Perm.RESIDENTS_VIEW_PERSONAL, Perm.RESIDENTS_VIEW_SENSITIVE},
     Role.DEPARTMENT_HANDLER: _STAFF_BASE | {Perm.MATTERS_VIEW, Perm.MATTERS_HANDLE},

@@ -30,6 +30,7 @@ PLACEHOLDER = re.compile(r"%\(\w+\)[sd]")
 class Entry:
     line: int
     flags: set[str] = field(default_factory=set)
+    msgctxt: str | None = None  # pgettext's context, which tells apart one English word's senses
     msgid: str = ""
     msgid_plural: str | None = None
     msgstr: dict[int, str] = field(default_factory=dict)  # -1 for a singular msgstr
@@ -51,7 +52,7 @@ def parse_po(path: Path) -> list[Entry]:
     entries: list[Entry] = []
     entry: Entry | None = None
     current: tuple[str, int] | None = None
-    keyword = re.compile(r'^(msgid|msgid_plural|msgstr)(?:\[(\d+)\])? (".*")$')
+    keyword = re.compile(r'^(msgctxt|msgid|msgid_plural|msgstr)(?:\[(\d+)\])? (".*")$')
     for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         line = raw.strip()
         if not line:
@@ -68,7 +69,9 @@ def parse_po(path: Path) -> list[Entry]:
             continue
         elif match := keyword.match(line):
             name, index, value = match.group(1), match.group(2), _unquote(match.group(3))
-            if name == "msgid":
+            if name == "msgctxt":
+                entry.msgctxt, current = value, ("msgctxt", 0)
+            elif name == "msgid":
                 entry.msgid, current = value, ("msgid", 0)
             elif name == "msgid_plural":
                 entry.msgid_plural, current = value, ("msgid_plural", 0)
@@ -77,7 +80,9 @@ def parse_po(path: Path) -> list[Entry]:
                 entry.msgstr[slot], current = value, ("msgstr", slot)
         elif line.startswith('"') and current is not None:
             value = _unquote(line)
-            if current[0] == "msgid":
+            if current[0] == "msgctxt":
+                entry.msgctxt = (entry.msgctxt or "") + value
+            elif current[0] == "msgid":
                 entry.msgid += value
             elif current[0] == "msgid_plural":
                 entry.msgid_plural = (entry.msgid_plural or "") + value

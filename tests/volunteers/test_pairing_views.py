@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import pypdf
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -30,6 +31,7 @@ def pdf_text(content: bytes) -> str:
 
 @pytest.fixture
 def staff(client, cast):  # type: ignore[no-untyped-def]
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # messages compared in English
     return login_as(client, cast.community_worker)
 
 
@@ -89,7 +91,6 @@ def test_a_bad_pairing_form_says_why_and_writes_nothing(staff, cast):
             "starts_on": TODAY().isoformat(),
             "ends_on": (TODAY() - dt.timedelta(days=1)).isoformat(),
         },
-        HTTP_ACCEPT_LANGUAGE="en",
     )
     assert response.status_code == 200
     assert "cannot end before it starts" in response.content.decode()
@@ -295,3 +296,19 @@ def test_the_resident_page_shows_pairings_and_offers_to_pair_open_needs(staff, c
     assert made.code in page and f'data-pair="{other.pk}"' not in page
     needs = staff.get(reverse("residents:needs")).content.decode()
     assert f'data-pair="{need.pk}"' in needs and f'data-pair="{other.pk}"' not in needs
+
+
+def test_staff_link_a_volunteers_own_account_once(staff, cast):
+    volunteer = helper(cast)
+    account = factories.member(Role.VOLUNTEER, unit=cast.community, username="zm")
+    staff.post(reverse("volunteers:account_link", args=[volunteer.pk]), {"username": "nobody"})
+    volunteer.refresh_from_db()
+    assert volunteer.user is None
+    staff.post(reverse("volunteers:account_link", args=[volunteer.pk]), {"username": "zm"})
+    volunteer.refresh_from_db()
+    assert volunteer.user == account
+    other = helper(cast, name="钱慧")
+    staff.post(reverse("volunteers:account_link", args=[other.pk]), {"username": "zm"})
+    other.refresh_from_db()
+    assert other.user is None
+    assert AuditEntry.objects.filter(action="volunteers.account_linked").count() == 1

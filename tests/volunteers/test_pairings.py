@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from tests import factories
 from xinkan.audit.models import AuditEntry
@@ -20,6 +20,13 @@ from xinkan.volunteers import pairings, selectors, services, teams
 from xinkan.volunteers.models import Pairing, PairingVisit, ServiceRecord
 
 TODAY = timezone.localdate
+
+
+@pytest.fixture(autouse=True)
+def english():  # type: ignore[no-untyped-def]
+    """Refusals are compared with their English text."""
+    with translation.override("en"):
+        yield
 
 
 def need_of(cast, name="李秀英", need_type="daily_care", unit=None, by=None):  # type: ignore[no-untyped-def]

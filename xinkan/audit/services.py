@@ -15,7 +15,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from xinkan.audit.models import AuditEntry, Outcome
-from xinkan.core import context
+from xinkan.core import bulk, context
 
 GENESIS_HASH = "0" * 64
 # Any fixed number: the PostgreSQL advisory lock that serialises appends to the chain.
@@ -166,6 +166,58 @@ def record_failure(
         data=data,
         actor_label=actor_label,
     )
+
+
+def pending(
+    *,
+    actor: Any,
+    action: str,
+    object_type: str,
+    object_id: str,
+    object_repr: str,
+    unit_id: int | None,
+    data: Mapping[str, Any],
+    changes: Mapping[str, Any] | None = None,
+) -> AuditEntry:
+    """An entry for `record_many`: not yet chained (no hashes) nor saved. For batches whose
+    objects are not loaded as models (an import's thousands of rows), hence the object's facts."""
+    ctx = context.current()
+    is_user = actor is not None and getattr(actor, "is_authenticated", False)
+    return AuditEntry(
+        actor=actor if is_user else None,
+        actor_label=(actor.get_username() if is_user else "system")[:150],
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        object_repr=object_repr[:200],
+        unit_id=unit_id,
+        outcome=Outcome.SUCCESS,
+        changes=jsonable(dict(changes or {})),
+        data=jsonable(dict(data)),
+        request_id=ctx.request_id,
+        client_ip=ctx.client_ip,
+    )
+
+
+def record_many(entries: list[AuditEntry]) -> None:
+    """Append `entries` in order: one chain lock, one read of the head, one bulk insert (COPY on
+    PostgreSQL), in the caller's transaction (or its own). Hashed exactly as `record` hashes, so
+    `verify_chain` accepts them like any other."""
+    if not entries:
+        return
+    with transaction.atomic():
+        _lock_chain()
+        previous = (
+            AuditEntry.objects.order_by("-id").values_list("hash", flat=True).first()
+            or GENESIS_HASH
+        )
+        now = timezone.now()
+        for item in entries:
+            item.at = now
+            item.prev_hash = previous
+            item.hash = compute_hash(item)
+            previous = item.hash
+        bulk.insert(AuditEntry, entries)
 
 
 @dataclass(frozen=True)

@@ -240,3 +240,64 @@ class Need(models.Model):
     @property
     def is_open(self) -> bool:
         return self.closed_at is None
+
+
+class ImportJob(models.Model):
+    """One upload of households and residents (imports/): who, for which unit, how far it got and
+    which rows failed and why. The uploaded file is kept only until the job ends."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Waiting")
+        RUNNING = "running", _("Importing")
+        DONE = "done", _("Finished")
+        FAILED = "failed", _("Failed")
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    unit = models.ForeignKey(
+        "org.Unit", verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+"
+    )
+    file_name = models.CharField(_("file"), max_length=200)
+    # The upload itself, read by the worker and emptied when the job ends (bounded by the upload
+    # limit; the command line imports from its file and never stores it).
+    content = models.BinaryField(null=True, blank=True, editable=False)
+    # The uploader's language, for the messages of the report.
+    language = models.CharField(max_length=16, blank=True)
+    status = models.CharField(
+        _("status"), max_length=8, choices=Status.choices, default=Status.QUEUED
+    )
+    total_rows = models.PositiveIntegerField(_("rows"), null=True, blank=True)
+    processed_rows = models.PositiveIntegerField(_("rows processed"), default=0)
+    created_count = models.PositiveIntegerField(_("created"), default=0)
+    updated_count = models.PositiveIntegerField(_("updated"), default=0)
+    unchanged_count = models.PositiveIntegerField(_("unchanged"), default=0)
+    failed_count = models.PositiveIntegerField(_("failed"), default=0)
+    # [{"row": 7, "column": "身份证号", "message": "…", "value": "1101**********1234"}], capped.
+    report = models.JSONField(default=list, blank=True)
+    error = models.CharField(_("why the import failed"), max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    progress_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        indexes = [models.Index(fields=["created_by", "-created_at"], name="import_job_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.pk} {self.file_name}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def percent(self) -> int:
+        if self.is_finished:
+            return 100
+        if not self.total_rows:
+            return 0
+        return min(99, self.processed_rows * 100 // self.total_rows)

@@ -6,7 +6,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Exists, F, OuterRef
+from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -22,6 +22,7 @@ from xinkan.org.roles import Perm
 from xinkan.org.scope import get_scope
 from xinkan.residents import services
 from xinkan.residents.identity import mask_id_number
+from xinkan.residents.listing import resident_listing
 from xinkan.residents.models import (
     CareVisit,
     ColourCategory,
@@ -43,41 +44,14 @@ from xinkan.residents.selectors import (
 PAGE_SIZE = 50
 
 
-class ResidentSearchForm(forms.Form):
-    q = forms.CharField(label=_("Name"), required=False, max_length=60)
-    unit = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
-
-
 @login_required
 def resident_list(request: HttpRequest) -> HttpResponse:
     user = request.user
     assert isinstance(user, User)
     if not get_scope(user).has_perm(Perm.RESIDENTS_VIEW):
         raise PermissionDenied
-    form = ResidentSearchForm(request.GET or None)
-    query, unit_id = "", None
-    if form.is_valid() and looks_like_number(form.cleaned_data["q"]):
-        # A number in the address would land in browser history and server logs.
-        form.add_error("q", _("Search ID numbers and phones with the form above, never here."))
-    if form.is_valid():
-        query, unit_id = form.cleaned_data["q"], form.cleaned_data["unit"]
-    residents = residents_for(user, query=query, unit_id=unit_id)
-    colour = request.GET.get("colour", "")
-    shown_colour = None
-    if colour:
-        shown_colour = next(
-            (c for c in ColourCategory.objects.filter(colour=colour, is_active=True)), None
-        )
-        allowed = shown_colour is not None and (
-            not shown_colour.sensitive or get_scope(user).has_perm(Perm.RESIDENTS_VIEW_SENSITIVE)
-        )
-        member = ResidentColour.objects.filter(
-            resident=OuterRef("pk"), category=shown_colour, ended_on__isnull=True
-        )
-        residents = residents.filter(Exists(member)) if allowed else residents.none()
-    if form.is_bound and not form.is_valid():
-        # A search that cannot be understood lists nobody (not everybody); the form says why.
-        residents = residents.none()
+    listing = resident_listing(user, request.GET)
+    residents = listing.residents
     page = CappedPaginator(residents, PAGE_SIZE).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
@@ -85,11 +59,11 @@ def resident_list(request: HttpRequest) -> HttpResponse:
         request,
         "residents/list.html",
         {
-            "form": form,
+            "form": listing.form,
             "page": page,
             "query": params.urlencode(),
             "can_manage": get_scope(user).has_perm(Perm.RESIDENTS_MANAGE),
-            "colour": shown_colour,
+            "colour": listing.colour,
         },
     )
 

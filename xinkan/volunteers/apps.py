@@ -19,5 +19,13 @@ class VolunteersConfig(AppConfig):
                 "volunteers.team_created": _("Created a service team"),
                 "volunteers.team_member_added": _("Added a member to a service team"),
                 "volunteers.team_member_removed": _("Removed a member from a service team"),
+                "volunteers.account_linked": _("Linked a volunteer's own account"),
+                "volunteers.pairing.created": _("Paired a volunteer with a resident"),
+                "volunteers.pairing.ended": _("Ended a pairing"),
+                "volunteers.pairing.denied": _("Refused: pairing"),
+                "volunteers.visit.logged": _("Logged a pairing visit"),
+                "volunteers.visit.denied": _("Refused: pairing visit"),
+                "volunteers.agreement_downloaded": _("Downloaded an assistance agreement"),
+                "volunteers.certificate_issued": _("Issued a volunteer hours certificate"),
             }
         )

@@ -164,3 +164,29 @@ def correct_service(
             data={"record": fixed.pk, "corrects": record.pk},
         )
     return fixed
+
+
+def link_account(volunteer: Volunteer, *, by: User, username: str) -> Volunteer:
+    """Give the volunteer their own login: an existing account (made by the administrator) is
+    tied to the profile, so its holder sees their pairings and hours and logs visits."""
+    from xinkan.accounts.models import User as Account
+
+    _require(by, volunteer.unit, "link_account")
+    account = Account.objects.filter(username=username.strip(), is_active=True).first()
+    if account is None:
+        raise ValidationError({"username": [_("No active account has this user name.")]})
+    if Volunteer.objects.filter(user=account).exclude(pk=volunteer.pk).exists():
+        raise ValidationError(
+            {"username": [_("This account already belongs to another volunteer.")]}
+        )
+    with transaction.atomic():
+        volunteer.user = account
+        volunteer.save(update_fields=["user"])
+        audit.record(
+            actor=by,
+            action="volunteers.account_linked",
+            obj=volunteer,
+            unit=volunteer.unit,
+            data={"account": account.pk},
+        )
+    return volunteer

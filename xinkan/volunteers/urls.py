@@ -30,6 +30,7 @@ urlpatterns = [
     ),
     path("<int:volunteer_id>/", views.volunteer_detail, name="detail"),
     path("<int:volunteer_id>/hours/", views.hours_add, name="hours_add"),
+    path("<int:volunteer_id>/account/", views.account_link, name="account_link"),
     path("<int:volunteer_id>/hours/correct/", views.hours_correct, name="hours_correct"),
     path("<int:volunteer_id>/certificate.pdf", views_own.certificate, name="certificate"),
 ]

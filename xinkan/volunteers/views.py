@@ -206,6 +206,21 @@ def hours_add(request: HttpRequest, volunteer_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
+def account_link(request: HttpRequest, volunteer_id: int) -> HttpResponse:
+    user = request_user(request)
+    volunteer = selectors.get_volunteer_for_user(user, volunteer_id)
+    return _done(
+        request,
+        volunteer.pk,
+        lambda: services.link_account(
+            volunteer, by=user, username=request.POST.get("username", "")[:150]
+        ),
+        _("The account was linked: its holder now sees their pairings and hours."),
+    )
+
+
+@login_required
+@require_POST
 def hours_correct(request: HttpRequest, volunteer_id: int) -> HttpResponse:
     user = request_user(request)
     volunteer = selectors.get_volunteer_for_user(user, volunteer_id)

@@ -272,4 +272,10 @@ XINKAN_RESIDENT_SENDER = os.environ.get(
 
 DEFAULT_EXCEPTION_REPORTER_FILTER = "xinkan.core.logging.PersonalDataExceptionReporterFilter"
 
+# A Chinese TrueType font for PDF documents; by default one found on the system (core/pdf.py).
+XINKAN_PDF_FONT = os.environ.get("XINKAN_PDF_FONT", "")
+# Cumulative volunteer hours for one to five stars (a common provincial practice).
+XINKAN_STAR_HOURS = tuple(
+    int(hours) for hours in env_list("XINKAN_STAR_HOURS", "100,300,600,1000,1500")
+)
 XINKAN_DEMO = env_bool("XINKAN_DEMO")

@@ -1,4 +1,4 @@
-"""Export of a (filtered) residents list as .csv or .xlsx.
+"""Export of a (filtered) residents list as .csv or .xlsx (written by core.tables).
 
 Only residents in the reader's scope; ID numbers and phones masked unless the reader may see them
 in full and asks to (per resident's unit); sensitive colour categories only where the reader may
@@ -8,10 +8,8 @@ columns are those of the import, so a full export can be corrected and imported 
 
 from __future__ import annotations
 
-import csv
-import tempfile
 from collections.abc import Iterator
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext as _
@@ -19,11 +17,12 @@ from django.utils.translation import gettext as _
 from xinkan.audit import services as audit
 from xinkan.core.paging import capped_count
 from xinkan.core.phones import mask_phone
+from xinkan.core.tables import FORMATS
 from xinkan.org.models import Unit
 from xinkan.org.roles import Perm
 from xinkan.org.scope import get_scope
 from xinkan.residents.identity import mask_id_number
-from xinkan.residents.imports.columns import BY_KEY, safe_cell
+from xinkan.residents.imports.columns import BY_KEY
 from xinkan.residents.models import Gender, Resident, ResidentColour
 
 if TYPE_CHECKING:
@@ -31,7 +30,6 @@ if TYPE_CHECKING:
 
 EXPORT_CAP = 100_000
 CHUNK = 2000
-FORMATS = ("xlsx", "csv")
 _GENDER: dict[str, str] = {Gender.MALE: "男", Gender.FEMALE: "女"}
 
 
@@ -129,46 +127,4 @@ def _rows(user: User, residents: QuerySet[Resident], *, full: bool) -> Iterator[
         ]
 
 
-class _Line:
-    """A file-like object that hands back what csv.writer writes."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def csv_chunks(rows: Iterator[list[str]]) -> Iterator[bytes]:
-    """UTF-8 with a BOM (Excel then reads the Chinese), a few hundred rows per chunk."""
-    writer = csv.writer(_Line())
-    yield ("\ufeff" + writer.writerow(headers())).encode("utf-8")
-    lines: list[str] = []
-    for row in rows:
-        lines.append(writer.writerow([safe_cell(cell) for cell in row]))
-        if len(lines) >= 500:
-            yield "".join(lines).encode("utf-8")
-            lines = []
-    if lines:
-        yield "".join(lines).encode("utf-8")
-
-
-def xlsx_file(rows: Iterator[list[str]]) -> IO[bytes]:
-    """The workbook in a temporary file (write-only: rows go to disk as they come)."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("居民")
-    bold = Font(bold=True)
-    header = []
-    for text in headers():
-        cell = WriteOnlyCell(sheet, value=text)
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
-    for row in rows:
-        # Strings stay strings (an 18-digit number would lose digits); formulas are never written.
-        sheet.append([safe_cell(cell) for cell in row])
-    target = tempfile.TemporaryFile()  # noqa: SIM115 - handed to the response, which closes it
-    workbook.save(target)
-    target.seek(0)
-    return target
+__all__ = ["EXPORT_CAP", "FORMATS", "ExportTooLarge", "headers", "start_export"]

@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -15,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from xinkan.accounts.http import request_user
 from xinkan.accounts.models import User
+from xinkan.core import tables
 from xinkan.core.paging import CappedPaginator
 from xinkan.core.phones import mask_phone
 from xinkan.org.models import Level, Unit
@@ -320,7 +322,7 @@ def need_close(request: HttpRequest, resident_id: int) -> HttpResponse:
 
 
 @login_required
-def needs_view(request: HttpRequest) -> HttpResponse:
+def needs_view(request: HttpRequest) -> HttpResponseBase:
     """Open needs of the residents in one's area, most urgent and oldest first."""
     user = request_user(request)
     scope = get_scope(user)
@@ -336,6 +338,34 @@ def needs_view(request: HttpRequest) -> HttpResponse:
     kind = request.GET.get("type", "")
     if kind in NeedType.values:
         needs = needs.filter(need_type=kind)
+    if "export" in request.GET:
+        return tables.export_list(
+            request,
+            needs,
+            action="residents.needs_exported",
+            headers=[
+                str(h)
+                for h in (
+                    _("Resident"),
+                    _("Kind of help"),
+                    _("Urgency"),
+                    _("How often"),
+                    _("Since"),
+                    _("Grid / community"),
+                )
+            ],
+            row=lambda n: [
+                n.resident.name,
+                str(n.get_need_type_display()),
+                str(n.get_urgency_display()),
+                n.frequency,
+                timezone.localtime(n.opened_at).date().isoformat(),
+                n.resident.unit.name,
+            ],
+            name="needs",
+            sheet=str(_("Open needs")),
+            filters={"type": kind},
+        )
     page = CappedPaginator(needs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -345,6 +375,7 @@ def needs_view(request: HttpRequest) -> HttpResponse:
             "types": NeedType.choices,
             "current": kind,
             "can_pair": scope.has_perm(Perm.VOLUNTEERS_MANAGE),
+            "export_query": f"type={kind}" if kind else "",
             "paired": paired_needs([need.pk for need in page.object_list]),
         },
     )

@@ -4,6 +4,7 @@ registering a resident into a household, correcting a resident's facts and perso
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
@@ -12,11 +13,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext_lazy as _
 
 from xinkan.accounts.http import request_user
 from xinkan.accounts.models import User
+from xinkan.core import tables
 from xinkan.core.paging import CappedPaginator
 from xinkan.core.phones import mask_phone
 from xinkan.org.models import Unit
@@ -134,7 +137,7 @@ class EditResidentForm(forms.Form):
 
 
 @login_required
-def household_list(request: HttpRequest) -> HttpResponse:
+def household_list(request: HttpRequest) -> HttpResponseBase:
     """Households in one's area by address, with how many members each has on file."""
     user = request_user(request)
     scope = get_scope(user)
@@ -145,11 +148,35 @@ def household_list(request: HttpRequest) -> HttpResponse:
     if query:
         households = households.filter(Q(address__contains=query) | Q(code=query))
     households = households.order_by("unit__path", "address", "pk")
+    if "export" in request.GET:
+        return tables.export_list(
+            request,
+            households,
+            action="residents.households_exported",
+            headers=[
+                str(h)
+                for h in (
+                    _("Household number"),
+                    _("Address"),
+                    _("Grid / community"),
+                    _("Members on file"),
+                )
+            ],
+            row=lambda h: [h.code, h.address, h.unit.name, str(h.n_members)],
+            name="households",
+            sheet=str(_("Households")),
+            filters={"search": bool(query)},
+        )
     page = CappedPaginator(households, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "residents/households.html",
-        {"page": page, "q": query, "can_manage": scope.has_perm(Perm.RESIDENTS_MANAGE)},
+        {
+            "page": page,
+            "q": query,
+            "can_manage": scope.has_perm(Perm.RESIDENTS_MANAGE),
+            "export_query": urlencode({"q": query}) if query else "",
+        },
     )
 
 

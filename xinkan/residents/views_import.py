@@ -10,20 +10,18 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import (
-    FileResponse,
     HttpRequest,
     HttpResponse,
     QueryDict,
-    StreamingHttpResponse,
 )
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from xinkan.accounts.http import request_user
 from xinkan.accounts.models import User
+from xinkan.core import tables
 from xinkan.core.paging import capped_count
 from xinkan.org.models import Unit
 from xinkan.org.roles import Perm
@@ -198,19 +196,4 @@ def _export(request: HttpRequest, user: User) -> HttpResponseBase:
         messages.error(request, str(exc))
         query = _filter_params(request.POST).urlencode()
         return redirect(reverse("residents:export") + (f"?{query}" if query else ""))
-    name = f"residents-{timezone.localtime():%Y%m%d-%H%M}.{fmt}"
-    response: HttpResponseBase
-    if fmt == "csv":
-        response = StreamingHttpResponse(
-            exports.csv_chunks(rows), content_type="text/csv; charset=utf-8"
-        )
-        response["Content-Disposition"] = f'attachment; filename="{name}"'
-    else:
-        response = FileResponse(
-            exports.xlsx_file(rows),
-            as_attachment=True,
-            filename=name,
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return tables.download(exports.headers(), rows, fmt=fmt, name="residents", sheet="居民")

@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -18,7 +19,9 @@ from django.views.decorators.http import require_POST
 
 from xinkan.accounts.http import request_user
 from xinkan.accounts.models import User
+from xinkan.core import tables
 from xinkan.core.paging import CappedPaginator
+from xinkan.core.phones import mask_phone
 from xinkan.org.models import Unit
 from xinkan.org.roles import Perm
 from xinkan.org.scope import get_scope
@@ -82,7 +85,7 @@ def _managed_units(user: User) -> Any:
 
 
 @login_required
-def volunteer_list(request: HttpRequest) -> HttpResponse:
+def volunteer_list(request: HttpRequest) -> HttpResponseBase:
     user = request_user(request)
     scope = get_scope(user)
     if not scope.has_perm(Perm.VOLUNTEERS_VIEW):
@@ -94,6 +97,29 @@ def volunteer_list(request: HttpRequest) -> HttpResponse:
     if skill in Skill.values:
         # Skills are a JSON list of fixed keys: matched as the quoted key in the stored list.
         volunteers = volunteers.filter(skills__icontains=f'"{skill}"')
+    if "export" in request.GET:
+        return tables.export_list(
+            request,
+            volunteers,
+            action="volunteers.exported",
+            headers=[
+                str(h)
+                for h in (_("Name"), _("Skills"), _("Home unit"), _("Phone"), _("Usually free on"))
+            ]
+            + [str(_("Hours")), str(_("Stars"))],
+            row=lambda v: [
+                v.name,
+                "、".join(v.skill_labels()),
+                v.unit.name,
+                mask_phone(v.phone) if v.phone else "",
+                "、".join(v.day_labels()),
+                str(v.total_hours),
+                str(selectors.stars(v.total_hours)),
+            ],
+            name="volunteers",
+            sheet=str(_("Volunteers")),
+            filters={"skill": skill},
+        )
     page = CappedPaginator(volunteers, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -104,6 +130,7 @@ def volunteer_list(request: HttpRequest) -> HttpResponse:
             "skills": Skill.choices,
             "current": skill,
             "can_manage": scope.has_perm(Perm.VOLUNTEERS_MANAGE),
+            "export_query": f"skill={skill}" if skill else "",
         },
     )
 

@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -19,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from xinkan.accounts.http import request_user
 from xinkan.audit import services as audit
+from xinkan.core import tables
 from xinkan.core.paging import CappedPaginator
 from xinkan.core.pdf import FontUnavailable
 from xinkan.org.roles import Perm
@@ -83,7 +85,7 @@ def _service_errors(request: HttpRequest, exc: ValidationError) -> None:
 
 
 @login_required
-def pairing_list(request: HttpRequest) -> HttpResponse:
+def pairing_list(request: HttpRequest) -> HttpResponseBase:
     """The community's worklist: pairings falling behind (visits overdue), then all active ones,
     or the ended ones."""
     user = request_user(request)
@@ -103,6 +105,40 @@ def pairing_list(request: HttpRequest) -> HttpResponse:
     else:
         show = "behind"
         rows = selectors.pairings_behind(user, today)
+    if "export" in request.GET:
+        return tables.export_list(
+            request,
+            rows,
+            action="volunteers.pairings_exported",
+            headers=[
+                str(h)
+                for h in (
+                    _("Agreement number"),
+                    _("Assisted resident"),
+                    _("Helped by"),
+                    _("Need"),
+                    _("From"),
+                    _("Until"),
+                    _("Last visit"),
+                    _("Next visit due"),
+                    _("Grid / community"),
+                )
+            ],
+            row=lambda p: [
+                p.code,
+                p.resident.name,
+                p.helper_name,
+                str(p.need.get_need_type_display()),
+                p.starts_on.isoformat(),
+                p.ends_on.isoformat(),
+                p.last_visit_on.isoformat() if p.last_visit_on else "",
+                p.next_visit_due.isoformat() if p.status == Pairing.Status.ACTIVE else "",
+                p.unit.name,
+            ],
+            name="pairings",
+            sheet=str(_("Pairings")),
+            filters={"show": show},
+        )
     page = CappedPaginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -111,6 +147,7 @@ def pairing_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "show": show,
             "today": today,
+            "export_query": f"show={show}",
             "can_manage": scope.has_perm(Perm.VOLUNTEERS_MANAGE),
         },
     )

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from xinkan.core.tables import FORMULA_START
 from xinkan.residents.identity import check_digit
 
 if TYPE_CHECKING:
@@ -119,7 +120,6 @@ def match_headers(cells: list[str]) -> tuple[list[str | None], list[str]]:
 
 
 # Spreadsheet programs run a cell starting with these as a formula; exports prefix them with "'".
-FORMULA_START = ("=", "+", "-", "@")
 
 
 def cell_text(value: object) -> str:
@@ -138,11 +138,6 @@ def cell_text(value: object) -> str:
     if text.startswith("'") and text[1:2] in FORMULA_START:
         text = text[1:]
     return text
-
-
-def safe_cell(text: str) -> str:
-    """Text that a spreadsheet shows as written, never evaluates (CSV/formula injection)."""
-    return "'" + text if text.startswith(FORMULA_START) else text
 
 
 def template_workbook(unit_code: str) -> bytes:

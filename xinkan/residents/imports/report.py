@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
-from xinkan.residents.imports.columns import BY_KEY, safe_cell
+from xinkan.core.tables import safe_cell
+from xinkan.residents.imports.columns import BY_KEY
 from xinkan.residents.models import ImportJob
 
 

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "xinkan.mediation",
     "xinkan.volunteers",
     "xinkan.aid",
+    "xinkan.square",
     "xinkan.portal",
     "xinkan.web",
     "xinkan.demo",
@@ -114,8 +115,23 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------------
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
+# Behind PgBouncer in transaction mode (XINKAN_DB_POOLER=1) Django must not keep connections nor
+# use server-side cursors (a cursor would outlive the pooled transaction).
+DB_POOLER = env_bool("XINKAN_DB_POOLER")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    DATABASES = {
+        "default": dj_database_url.parse(DATABASE_URL, conn_max_age=0 if DB_POOLER else 60)
+    }
+    if DB_POOLER:
+        DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+    # A read replica for exports and dashboards (reads that may lag a few seconds).
+    if REPLICA_URL := os.environ.get("XINKAN_REPLICA_URL", ""):
+        DATABASES["replica"] = dj_database_url.parse(
+            REPLICA_URL, conn_max_age=0 if DB_POOLER else 60
+        )
+        DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+        if DB_POOLER:
+            DATABASES["replica"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
@@ -153,6 +169,10 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-deadlines": {
         "task": "xinkan.core.tasks.sweep_deadlines",
         "schedule": 5 * 60,
+    },
+    "worker-heartbeat": {
+        "task": "xinkan.core.tasks.heartbeat",
+        "schedule": 60,
     },
     "clear-expired-sessions": {
         "task": "xinkan.accounts.tasks.clear_expired_sessions",

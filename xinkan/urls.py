@@ -2,7 +2,7 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog, set_language
 
 from xinkan.admin_site import admin_site
-from xinkan.web.views.health import healthz
+from xinkan.web.views.health import healthz, healthz_full
 
 urlpatterns = [
     path("", include("xinkan.web.urls")),
@@ -13,11 +13,14 @@ urlpatterns = [
     path("mediation/", include("xinkan.mediation.urls")),
     path("volunteers/", include("xinkan.volunteers.urls")),
     path("aid/", include("xinkan.aid.urls")),
+    path("square/", include("xinkan.square.urls")),
+    path("portal/square/", include("xinkan.square.public_urls")),
     path("portal/", include("xinkan.portal.urls")),
     path("admin/", admin_site.urls),
     path("i18n/setlang/", set_language, name="set_language"),
     path("i18n/catalog.js", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("healthz", healthz, name="healthz"),
+    path("healthz/full", healthz_full, name="healthz_full"),
 ]
 
 handler400 = "xinkan.web.views.errors.bad_request"

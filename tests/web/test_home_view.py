@@ -188,14 +188,15 @@ def _grow(cast, n: int) -> None:
 # top of the foundation's panels, three for the disputes panel (to mediate, overdue, the
 # station's sessions), and one for the ids of the units in scope (lists of all one sees); the
 # volunteers' panels look up one's own volunteer profile (everyone) and count the pairings
-# falling behind and active (those who see volunteers). What matters is that 5 and 60 rows give
-# the same number.
+# falling behind and active (those who see volunteers); the square's panel lists the coming
+# sessions (those who see the square) and counts the questions put to one's department (department
+# staff). What matters is that 5 and 60 rows give the same number.
 HOME_QUERIES = {
     "grid_worker": 24,
     "community_worker": 27,
-    "cadre": 29,
-    "handler": 13,
-    "leader": 26,
+    "cadre": 30,
+    "handler": 15,
+    "leader": 27,
     "admin": 15,
 }
 

@@ -22,3 +22,15 @@ class CalendarDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date:%Y-%m-%d} {'workday' if self.is_working_day else 'holiday'}"
+
+
+class Heartbeat(models.Model):
+    """When a background piece last showed it was alive: each Celery worker's heartbeat task, the
+    deadline sweep. The health check compares these with the clock."""
+
+    name = models.CharField(max_length=100, primary_key=True)
+    at = models.DateTimeField()
+    detail = models.CharField(max_length=200, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.at:%Y-%m-%d %H:%M:%S}"

@@ -14,5 +14,10 @@ def register(name: str, sweep: Callable[[], object]) -> None:
 
 
 def run_all() -> dict[str, str]:
-    """Run every registered sweep; the report of each, by name."""
-    return {name: str(sweep()) for name, sweep in _SWEEPS.items()}
+    """Run every registered sweep; the report of each, by name. The health check reads when the
+    sweeps last finished."""
+    from xinkan.core import health
+
+    reports = {name: str(sweep()) for name, sweep in _SWEEPS.items()}
+    health.beat(health.SWEEP, ", ".join(sorted(reports)))
+    return reports

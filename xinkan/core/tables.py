@@ -101,6 +101,14 @@ def download(
     return response
 
 
+def reports_database() -> str:
+    """Where long reads (exports, dashboards) go: the read replica when one is configured
+    (XINKAN_REPLICA_URL), else the primary. Counting and auditing stay on the primary."""
+    from django.conf import settings
+
+    return "replica" if "replica" in settings.DATABASES else "default"
+
+
 def export_list(
     request: HttpRequest,
     queryset: QuerySet[Any],
@@ -141,5 +149,5 @@ def export_list(
         unit=unit,
         data={"rows": count, "format": fmt, "filters": filters or {}},
     )
-    rows = (row(item) for item in queryset.iterator(chunk_size=2000))
+    rows = (row(item) for item in queryset.using(reports_database()).iterator(chunk_size=2000))
     return download(headers, rows, fmt=fmt, name=name, sheet=sheet)

@@ -26,6 +26,7 @@ from xinkan.org.roles import Role
 from xinkan.residents import services as resident_services
 from xinkan.residents.demo import seed_colours
 from xinkan.residents.models import Gender, Household, Resident
+from xinkan.square.demo import seed_square
 from xinkan.volunteers.demo import seed_pairings, seed_volunteers
 
 DEMO_PASSWORD = "Xinkan@2026"  # noqa: S105 - printed for the demo on purpose
@@ -297,5 +298,6 @@ STEPS: list[Callable[[DemoContext], None]] = [
     seed_pairings,
     seed_aid,
     seed_matters,
+    seed_square,
     seed_disputes,
 ]

@@ -56,6 +56,12 @@ class Perm:
     MEDIATION_MEDIATE = "mediation.mediate"  # sessions and outcomes at the steps of one's units
     # Start a dispute above step ①, keep the lawyers' conflicts, schedule the station, refer out.
     MEDIATION_MANAGE = "mediation.manage"
+    SQUARE_VIEW = "square.view"  # public affairs square sessions and their questions
+    # Plan and run sessions of one's units: moderate questions, record answers and promises.
+    SQUARE_RUN = "square.run"
+    SQUARE_ANSWER = "square.answer"  # prepare the answers to questions put to one's department
+    # Performance figures of one's units (subtrees) or department, and the cases behind them.
+    METRICS_VIEW = "metrics.view"
 
 
 _STAFF_BASE = frozenset({Perm.ORG_VIEW})
@@ -78,21 +84,29 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     | {Perm.VOLUNTEERS_VIEW, Perm.VOLUNTEERS_MANAGE}
     | {Perm.AID_VIEW, Perm.AID_MANAGE}
     | {Perm.RESIDENTS_VIEW, Perm.RESIDENTS_MANAGE, Perm.RESIDENTS_VIEW_PERSONAL}
-    | {Perm.RESIDENTS_VIEW_SENSITIVE},
+    | {Perm.RESIDENTS_VIEW_SENSITIVE}
+    | {Perm.METRICS_VIEW},
     Role.SUBDISTRICT_CADRE: _STAFF_BASE
     | _MATTERS_UNIT
     | _MEDIATION_UNIT
     | {Perm.VOLUNTEERS_VIEW, Perm.VOLUNTEERS_MANAGE}
     | {Perm.AID_VIEW, Perm.AID_MANAGE}
     | {Perm.MATTERS_REVIEW, Perm.MATTERS_SUPERVISE}
-    | {Perm.RESIDENTS_VIEW, Perm.RESIDENTS_VIEW_PERSONAL, Perm.RESIDENTS_VIEW_SENSITIVE},
-    Role.DEPARTMENT_HANDLER: _STAFF_BASE | {Perm.MATTERS_VIEW, Perm.MATTERS_HANDLE},
+    | {Perm.SQUARE_VIEW, Perm.SQUARE_RUN}
+    | {Perm.RESIDENTS_VIEW, Perm.RESIDENTS_VIEW_PERSONAL, Perm.RESIDENTS_VIEW_SENSITIVE}
+    | {Perm.METRICS_VIEW},
+    Role.DEPARTMENT_HANDLER: _STAFF_BASE
+    | {Perm.MATTERS_VIEW, Perm.MATTERS_HANDLE}
+    | {Perm.SQUARE_VIEW, Perm.SQUARE_ANSWER}
+    | {Perm.METRICS_VIEW},
     Role.LAWYER: _STAFF_BASE | {Perm.MEDIATION_WORK},
     Role.VOLUNTEER: frozenset(),
     Role.LEADER: _STAFF_BASE
     | {Perm.AUDIT_VIEW, Perm.RESIDENTS_VIEW}
     | {Perm.MATTERS_VIEW, Perm.MATTERS_REVIEW, Perm.MATTERS_SUPERVISE, Perm.MATTERS_ACCEPT}
-    | {Perm.MEDIATION_WORK, Perm.MEDIATION_VIEW},
+    | {Perm.MEDIATION_WORK, Perm.MEDIATION_VIEW}
+    | {Perm.SQUARE_VIEW, Perm.SQUARE_RUN, Perm.SQUARE_ANSWER}
+    | {Perm.METRICS_VIEW},
     Role.ADMIN: _STAFF_BASE
     | {Perm.ORG_MANAGE, Perm.ACCOUNTS_MANAGE, Perm.AUDIT_VIEW, Perm.AUDIT_VIEW_SYSTEM},
 }

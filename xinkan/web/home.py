@@ -24,6 +24,7 @@ from xinkan.org.models import LEVEL_RANK, Department, Level, Unit
 from xinkan.org.roles import Perm
 from xinkan.org.scope import Scope
 from xinkan.residents.models import Resident
+from xinkan.square import panels as square_panels
 from xinkan.volunteers import panels as volunteer_panels
 
 Builder = Callable[[User, Scope], dict[str, Any] | None]
@@ -142,6 +143,12 @@ PANELS: list[Panel] = [
         _("Disputes to mediate"),
         "mediation/panels/work.html",
         dispute_panels.work_panel,
+    ),
+    Panel(
+        "square",
+        _("Public affairs square"),
+        "square/panels/sessions.html",
+        square_panels.sessions_panel,
     ),
     Panel("own", _("My volunteering"), "volunteers/panels/own.html", volunteer_panels.own_panel),
     Panel(

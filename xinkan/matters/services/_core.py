@@ -215,6 +215,16 @@ def open_deadline(
     return Deadline.objects.create(matter=matter, stage=stage, due_at=due_at, warn_at=warn_at)
 
 
+def open_deadline_at(matter: Matter, stage: str, *, due_at: dt.datetime) -> Deadline:
+    """A deadline set by a promise rather than by the policy; the reminder comes as early before
+    it as the policy says, never before now."""
+    policy = resolve_policy(stage, category=matter.category, unit=matter.handling_unit)
+    warn_at = max(timezone.now(), due_at - dt.timedelta(hours=policy.warn_hours))
+    return Deadline.objects.create(
+        matter=matter, stage=stage, due_at=due_at, warn_at=min(warn_at, due_at)
+    )
+
+
 def meet_deadlines(matter: Matter, *stages: str, at: dt.datetime | None = None) -> None:
     """Mark the open deadlines of these stages as met (on time or late: `overdue_at` tells)."""
     Deadline.objects.filter(

@@ -111,12 +111,18 @@ def dispatch_matter(
     co: list[Department] | None = None,
     version: int | None = None,
     note: str = "",
+    due_at: dt.datetime | None = None,
 ) -> Matter:
-    """派单: one matter, one lead department (首接负责), optional co-handlers reporting to it."""
+    """派单: one matter, one lead department (首接负责), optional co-handlers reporting to it.
+
+    `due_at` is a handling deadline promised to the resident (a department's promise at the public
+    affairs square): it replaces the policy's handling time when no handling deadline runs yet."""
     _core.require_unit_perm(by, matter, Perm.MATTERS_ACCEPT, "dispatch")
     co = [department for department in (co or []) if department.pk != lead.pk]
     for department in [lead, *co]:
         _dispatchable(by, matter, department)
+    if due_at is not None and due_at <= matter.registered_at:
+        raise MatterError(_("The promised deadline must be after the matter was registered."))
     if matter.state == State.REGISTERED:
         accept_matter(matter, by=by, version=version)
         version = None
@@ -128,7 +134,11 @@ def dispatch_matter(
         action="dispatched",
         version=version,
         note=note,
-        data={"lead": lead.pk, "co": [d.pk for d in co]},
+        data={
+            "lead": lead.pk,
+            "co": [d.pk for d in co],
+            **({"due_at": due_at} if due_at is not None else {}),
+        },
         updates={"lead_department": lead},
     )
     # A matter returned for dispatch may still have co-handlers from the last dispatch: this
@@ -140,7 +150,10 @@ def dispatch_matter(
     for department in co:
         Assignment.objects.create(matter=matter, department=department, role=AssignmentRole.CO)
     if not Deadline.objects.filter(matter=matter, stage=Stage.HANDLE, cancelled=False).exists():
-        _core.open_deadline(matter, Stage.HANDLE, start=matter.accepted_at or timezone.now())
+        if due_at is not None:
+            _core.open_deadline_at(matter, Stage.HANDLE, due_at=due_at)
+        else:
+            _core.open_deadline(matter, Stage.HANDLE, start=matter.accepted_at or timezone.now())
     for department in [lead, *co]:
         notify_department_staff(
             matter,

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class SquareConfig(AppConfig):
+    name = "xinkan.square"
+    label = "square"
+    verbose_name = _("Public affairs square")
+
+    def ready(self) -> None:
+        from xinkan.audit.labels import register
+        from xinkan.square.labels import LABELS
+
+        register(LABELS)

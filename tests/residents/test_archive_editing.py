@@ -204,3 +204,38 @@ def test_the_household_list_does_not_grow_in_queries(staff, cast, django_assert_
     assert page.count('data-household="DF-') == 30
     found = staff.get(reverse("residents:households") + "?q=DF-7").content.decode()
     assert found.count('data-household="DF-') == 1
+
+
+def test_tags_are_typed_on_one_line_shown_and_filter_the_list(staff, cast):
+    person = factories.resident(cast.grid, name="张三")
+    factories.resident(cast.grid, name="李四")
+    assert editing.parse_tags("党员，退役军人、 楼栋长,党员") == ["党员", "退役军人", "楼栋长"]
+    staff.post(
+        reverse("residents:edit", args=[person.pk]),
+        {"name": "张三", "unit": cast.grid.pk, "tags": "党员，楼栋长", "gender": "male"},
+    )
+    person.refresh_from_db()
+    assert person.tags == ["党员", "楼栋长"]
+    entry = AuditEntry.objects.get(action="residents.resident.updated")
+    assert entry.changes["tags"] == [[], ["党员", "楼栋长"]]
+    page = staff.get(reverse("residents:detail", args=[person.pk])).content.decode()
+    assert 'data-tag="楼栋长"' in page
+    listed = staff.get(reverse("residents:list") + "?tag=楼栋长").content.decode()
+    assert "张三" in listed and "李四" not in listed
+
+
+def test_too_many_or_too_long_tags_are_refused(cast):
+    person = factories.resident(cast.grid)
+    with pytest.raises(ValidationError) as refused:
+        editing.update_resident(
+            person,
+            by=cast.community_worker,
+            name="张三",
+            unit=cast.grid,
+            household=None,
+            relation="",
+            address="",
+            occupation="",
+            tags=[f"标签{i}" for i in range(11)],
+        )
+    assert "tags" in refused.value.message_dict

@@ -121,6 +121,7 @@ def test_the_lists_filters_apply_and_a_unit_outside_the_area_exports_nobody(cast
         "unit": cast.community.pk,
         "colour": "",
         "name": False,
+        "tag": False,
     }
 
 

@@ -8,6 +8,7 @@ Every change is audited with the fields changed, before and after (personal valu
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
@@ -41,6 +42,20 @@ RELATIONS = (
     "女婿",
     "其他",
 )
+
+
+MAX_TAGS = 10
+MAX_TAG_LENGTH = 20
+
+
+def parse_tags(text: str) -> list[str]:
+    """Tags typed as one line, separated by commas, 、 or spaces; each once, in the order given."""
+    seen: list[str] = []
+    for part in re.split(r"[,，、;；\s]+", text):
+        tag = part.strip()
+        if tag and tag not in seen:
+            seen.append(tag)
+    return seen
 
 
 def _check_place(unit: Unit) -> None:
@@ -88,6 +103,7 @@ def update_resident(
     occupation: str,
     gender: str = "",
     birth_date: dt.date | None = None,
+    tags: list[str] | None = None,
 ) -> Resident:
     """Correct a resident's basic facts. With an ID number on file, the date of birth and the
     gender come from it and are not changed by hand."""
@@ -110,6 +126,13 @@ def update_resident(
             errors["gender"] = [_("Choose a gender.")]
         if birth_date is not None and birth_date > dt.date.today():
             errors["birth_date"] = [_("The date of birth is in the future.")]
+    if tags is not None and (
+        len(tags) > MAX_TAGS or any(len(tag) > MAX_TAG_LENGTH for tag in tags)
+    ):
+        errors["tags"] = [
+            _("At most %(n)d tags of at most %(m)d characters each.")
+            % {"n": MAX_TAGS, "m": MAX_TAG_LENGTH}
+        ]
     if errors:
         raise ValidationError(errors)
     before = audit.snapshot(resident, RESIDENT_FIELDS)
@@ -119,6 +142,8 @@ def update_resident(
     resident.relation = relation.strip()[:20] if household is not None else ""
     resident.address = address.strip()[:200] or (household.address if household else "")
     resident.occupation = occupation.strip()[:60]
+    if tags is not None:
+        resident.tags = tags
     if not resident.id_number:
         resident.gender = gender or resident.gender
         resident.birth_date = birth_date

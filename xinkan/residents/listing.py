@@ -3,11 +3,12 @@ the list page and for the export of what it shows."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django import forms
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from xinkan.org.models import Unit
@@ -35,6 +36,7 @@ class Listing:
     unit: Unit | None
     # As the audit keeps them: never the name searched for.
     filters: dict[str, Any]
+    tag: str = ""
 
 
 def resident_listing(user: User, data: QueryDict) -> Listing:
@@ -59,6 +61,14 @@ def resident_listing(user: User, data: QueryDict) -> Listing:
             resident=OuterRef("pk"), category=shown, ended_on__isnull=True
         )
         residents = residents.filter(Exists(member)) if allowed else residents.none()
+    tag = data.get("tag", "").strip()[:20]
+    if tag:
+        # Tags are a JSON list of short strings: matched as the quoted tag in the stored list.
+        # (PostgreSQL shows the stored JSON with its characters, SQLite as Django wrote it.)
+        residents = residents.filter(
+            Q(tags__icontains=json.dumps(tag, ensure_ascii=False))
+            | Q(tags__icontains=json.dumps(tag))
+        )
     if form.is_bound and not form.is_valid():
         residents = residents.none()
     unit = Unit.objects.filter(pk=unit_id).first() if unit_id else None
@@ -67,5 +77,6 @@ def resident_listing(user: User, data: QueryDict) -> Listing:
         residents=residents,
         colour=shown,
         unit=unit,
-        filters={"unit": unit_id, "colour": colour, "name": bool(query)},
+        filters={"unit": unit_id, "colour": colour, "name": bool(query), "tag": bool(tag)},
+        tag=tag,
     )

@@ -67,6 +67,8 @@ class Resident(models.Model):
     birth_date = models.DateField(_("date of birth"), null=True, blank=True)
     address = models.CharField(_("address"), max_length=200, blank=True)
     occupation = models.CharField(_("occupation"), max_length=60, blank=True)
+    # Free labels the community uses (党员, 退役军人, 楼栋长 …), short and few.
+    tags = models.JSONField(_("tags"), default=list, blank=True)
     # Encrypted at rest; found by exact value through the keyed hash beside each (crypto.py).
     id_number = EncryptedTextField(_("ID number"), blank=True)
     id_number_index = models.CharField(max_length=64, blank=True, editable=False)

@@ -45,6 +45,7 @@ RESIDENT_FIELDS = [
     "unit",
     "household",
     "relation",
+    "tags",
 ]
 
 

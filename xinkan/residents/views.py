@@ -66,6 +66,7 @@ def resident_list(request: HttpRequest) -> HttpResponse:
             "query": params.urlencode(),
             "can_manage": get_scope(user).has_perm(Perm.RESIDENTS_MANAGE),
             "colour": listing.colour,
+            "tag": listing.tag,
         },
     )
 

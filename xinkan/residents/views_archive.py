@@ -115,6 +115,12 @@ class EditResidentForm(forms.Form):
     birth_date = forms.DateField(label=_("Date of birth"), required=False, widget=DATE)
     occupation = forms.CharField(label=_("Occupation"), max_length=60, required=False)
     address = forms.CharField(label=_("Address"), max_length=200, required=False)
+    tags = forms.CharField(
+        label=_("Tags"),
+        max_length=250,
+        required=False,
+        help_text=_("Separated by commas, for example 党员，退役军人，楼栋长."),
+    )
     new_id_number = forms.CharField(
         label=_("New ID number"),
         max_length=18,
@@ -296,6 +302,7 @@ def resident_edit(request: HttpRequest, resident_id: int) -> HttpResponse:
             "birth_date": resident.birth_date,
             "occupation": resident.occupation,
             "address": resident.address,
+            "tags": "，".join(resident.tags or []),
         },
     )
     if resident.id_number:  # derived from the number on file
@@ -323,6 +330,7 @@ def resident_edit(request: HttpRequest, resident_id: int) -> HttpResponse:
                         occupation=data["occupation"],
                         gender=data["gender"],
                         birth_date=data["birth_date"],
+                        tags=editing.parse_tags(data["tags"]),
                     )
                     new_id = data["new_id_number"].strip()
                     new_phone = data["new_phone"].strip()

@@ -151,7 +151,7 @@ def _filtered(
 
 def _filter_params(data: QueryDict) -> QueryDict:
     params = QueryDict(mutable=True)
-    for key in ("q", "unit", "colour"):
+    for key in ("q", "unit", "colour", "tag"):
         if value := data.get(key):
             params[key] = str(value)
     return params

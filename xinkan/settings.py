@@ -72,6 +72,8 @@ INSTALLED_APPS = [
     "xinkan.aid",
     "xinkan.square",
     "xinkan.portal",
+    "xinkan.api",
+    "ninja",  # its templates and static files: the API docs page is served without a CDN
     "xinkan.web",
     "xinkan.demo",
 ]

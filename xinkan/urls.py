@@ -16,6 +16,7 @@ urlpatterns = [
     path("square/", include("xinkan.square.urls")),
     path("portal/square/", include("xinkan.square.public_urls")),
     path("portal/", include("xinkan.portal.urls")),
+    path("", include("xinkan.api.urls")),  # /api/v1/ and /open311/v2/
     path("admin/", admin_site.urls),
     path("i18n/setlang/", set_language, name="set_language"),
     path("i18n/catalog.js", JavaScriptCatalog.as_view(), name="javascript-catalog"),

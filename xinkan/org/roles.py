@@ -62,6 +62,8 @@ class Perm:
     SQUARE_ANSWER = "square.answer"  # prepare the answers to questions put to one's department
     # Performance figures of one's units (subtrees) or department, and the cases behind them.
     METRICS_VIEW = "metrics.view"
+    # Issue and revoke API tokens for other systems within one's units.
+    API_MANAGE = "api.manage"
 
 
 _STAFF_BASE = frozenset({Perm.ORG_VIEW})
@@ -108,7 +110,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     | {Perm.SQUARE_VIEW, Perm.SQUARE_RUN, Perm.SQUARE_ANSWER}
     | {Perm.METRICS_VIEW},
     Role.ADMIN: _STAFF_BASE
-    | {Perm.ORG_MANAGE, Perm.ACCOUNTS_MANAGE, Perm.AUDIT_VIEW, Perm.AUDIT_VIEW_SYSTEM},
+    | {Perm.ORG_MANAGE, Perm.ACCOUNTS_MANAGE, Perm.AUDIT_VIEW, Perm.AUDIT_VIEW_SYSTEM}
+    | {Perm.API_MANAGE},
 }
 
 # Roles held in a department rather than in a unit of the tree.

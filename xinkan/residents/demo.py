@@ -101,4 +101,20 @@ def seed_colours(ctx: Any) -> None:
                 resident, by=worker, need_type=need_type, frequency=frequency, notes=""
             )
             needs += 1
-    ctx.log(f"Colour categories: {added} new placements, {visits} care visits, {needs} needs")
+    tagged = _seed_tags(residents)
+    ctx.log(
+        f"Colour categories: {added} new placements, {visits} care visits, {needs} needs, "
+        f"{tagged} residents tagged"
+    )
+
+
+TAGS = [["党员"], ["楼栋长", "党员"], ["退役军人"], ["志愿者"], ["党员", "退役军人"]]
+
+
+def _seed_tags(residents: list[Resident]) -> int:
+    """Some adults carry the labels communities use (党员, 楼栋长 …). Seed data, written directly;
+    staff change tags through editing.update_resident."""
+    adults = [r for r in residents if r.relation == "户主" and not r.tags][: len(TAGS) * 4]
+    for index, resident in enumerate(adults):
+        Resident.objects.filter(pk=resident.pk).update(tags=TAGS[index % len(TAGS)])
+    return len(adults)

@@ -206,3 +206,15 @@ def test_a_matter_merged_into_another_follows_that_one(cast):
 
     assert fresh(question).promise_status == PromiseStatus.KEPT
     assert kept_by_count(question)
+
+
+def test_the_matter_page_links_back_to_the_square(cast, client):
+    from django.urls import reverse
+
+    from tests.conftest import login_as
+
+    question = sf.promised(cast, due=timezone.localdate() + dt.timedelta(days=10))
+    login_as(client, cast.leader)
+    page = client.get(reverse("matters:detail", args=[question.matter_id])).content.decode()
+    assert reverse("square:detail", args=[question.session_id]) in page
+    assert question.session.theme in page

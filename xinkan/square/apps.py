@@ -12,3 +12,8 @@ class SquareConfig(AppConfig):
         from xinkan.square.labels import LABELS
 
         register(LABELS)
+
+        from xinkan.matters import origins
+        from xinkan.square.origins import square_origins
+
+        origins.register(square_origins)

@@ -24,6 +24,7 @@ from xinkan.matters.models import (
     Objection,
     Reply,
 )
+from xinkan.matters.origins import origins_of
 from xinkan.matters.selectors import get_matter_for_user
 from xinkan.residents.identity import mask_id_number
 
@@ -65,6 +66,7 @@ def matter_detail(request: HttpRequest, matter_id: int) -> HttpResponse:
     )
     context = {
         "matter": matter,
+        "origins": origins_of(user, matter),
         "allowed": allowed,
         "events": list(MatterEvent.objects.filter(matter=matter).select_related("actor")),
         "assignments": assignments,

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "xinkan.residents",
     "xinkan.matters",
     "xinkan.mediation",
+    "xinkan.metrics",
     "xinkan.volunteers",
     "xinkan.aid",
     "xinkan.square",
@@ -179,6 +180,10 @@ CELERY_BEAT_SCHEDULE = {
     "clear-expired-sessions": {
         "task": "xinkan.accounts.tasks.clear_expired_sessions",
         "schedule": 6 * 60 * 60,
+    },
+    "refresh-metrics": {
+        "task": "xinkan.metrics.tasks.refresh_metrics",
+        "schedule": 60,
     },
 }
 

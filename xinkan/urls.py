@@ -13,6 +13,7 @@ urlpatterns = [
     path("mediation/", include("xinkan.mediation.urls")),
     path("volunteers/", include("xinkan.volunteers.urls")),
     path("aid/", include("xinkan.aid.urls")),
+    path("metrics/", include("xinkan.metrics.urls")),
     path("square/", include("xinkan.square.urls")),
     path("portal/square/", include("xinkan.square.public_urls")),
     path("portal/", include("xinkan.portal.urls")),

@@ -20,6 +20,7 @@ from xinkan.aid.demo import seed_aid
 from xinkan.demo.names import OCCUPATIONS, person, same_surname
 from xinkan.matters.demo import seed_matters
 from xinkan.mediation.demo import seed_disputes
+from xinkan.metrics.demo import seed_metrics
 from xinkan.org import services as org_services
 from xinkan.org.models import Department, Level, Unit
 from xinkan.org.roles import Role
@@ -300,4 +301,5 @@ STEPS: list[Callable[[DemoContext], None]] = [
     seed_matters,
     seed_square,
     seed_disputes,
+    seed_metrics,
 ]

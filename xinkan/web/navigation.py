@@ -31,6 +31,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("residents", _("Residents"), "residents:list", Perm.RESIDENTS_VIEW),
     NavItem("volunteers", _("Volunteers"), "volunteers:list", Perm.VOLUNTEERS_VIEW),
     NavItem("aid", _("Drives and stations"), "aid:index", Perm.AID_VIEW),
+    NavItem("metrics", _("Performance"), "metrics:dashboard", Perm.METRICS_VIEW),
     NavItem("square", _("Public affairs square"), "square:list", Perm.SQUARE_VIEW),
     NavItem("audit", _("Audit log"), "audit:list", Perm.AUDIT_VIEW, superuser=True),
     NavItem("admin", _("Administration"), "admin:index", Perm.ORG_MANAGE, superuser=True),

@@ -1,0 +1,556 @@
+"""Keeping the aggregates up to date: what each matter contributes, the periodic job that
+recomputes only the matters whose history grew, and the rebuild from scratch.
+
+One function, `parts_of`, says what a matter contributes (its `MatterPart` rows); the job and the
+rebuild both use it, so they cannot disagree. The job reads `MatterEvent` rows past its watermark
+(every transition and every notable fact of a matter is such a row, written in the same
+transaction), recomputes those matters' parts from their current rows, and adds the difference
+to the daily and monthly facts. Recomputing a matter is idempotent, so processing an event twice
+is harmless; this is what makes the job safe to retry and to run on several workers.
+
+Concurrency: the job and the rebuild hold the `Progress` row's lock (SELECT … FOR UPDATE; a
+job that finds it taken skips its turn). On SQLite, writers are serialised by the database.
+
+The watermark moves only past events older than `XINKAN_METRICS_LAG_SECONDS` (default 300): an
+event with a lower id may still be in an uncommitted transaction, so younger events are processed
+(figures stay fresh) but read again on the next run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Max, Q
+from django.utils import timezone
+
+from xinkan.matters.models import (
+    Deadline,
+    FollowUp,
+    Matter,
+    MatterEvent,
+    Rating,
+    Reply,
+    Stage,
+    State,
+    Supervision,
+)
+from xinkan.metrics.models import (
+    NO_DEPARTMENT,
+    DailyFact,
+    MatterPart,
+    MonthlyFact,
+    Part,
+    Progress,
+)
+
+PROGRESS_NAME = "matters"
+DEFAULT_LAG_SECONDS = 300
+BATCH = 2000
+KEY_CHUNK = 200
+# The events that say who handled a matter when, or that make a part.
+_REVIEW_MOVES = ("review_requested", "rereview_requested")
+_DEPARTMENT_MOVES = ("dispatched", "transferred", "returned_for_dispatch")
+_REPEATS = ("repeat_visit", "absorbed")
+_TIMELINE_ACTIONS = (*_REVIEW_MOVES, *_DEPARTMENT_MOVES, *_REPEATS)
+# Deadlines whose miss makes a resolution late (the handling, not the resident's follow-up).
+_ON_TIME_STAGES = frozenset({Stage.HANDLE, Stage.PROXY, Stage.REVIEW, Stage.REREVIEW})
+_RESOLVED_STATES = frozenset({State.RESOLVED, State.CONCLUDED})
+_SOLVED_RATINGS = frozenset({Rating.SATISFIED, Rating.MOSTLY})
+
+# (part, seq) → (day, unit_id, department_key, category_id, value)
+Cell = tuple[dt.date, int, int, int, int]
+Contribution = dict[tuple[str, int], Cell]
+
+
+def lag() -> dt.timedelta:
+    return dt.timedelta(
+        seconds=int(getattr(settings, "XINKAN_METRICS_LAG_SECONDS", DEFAULT_LAG_SECONDS))
+    )
+
+
+# --- What one matter contributes -----------------------------------------------------------------
+
+
+@dataclass
+class History:
+    """The rows of one matter that its parts are computed from."""
+
+    matter: dict[str, Any]
+    events: list[dict[str, Any]]
+    replies: dict[int, dict[str, Any]]
+    follow_ups: list[dict[str, Any]]
+    deadlines: list[dict[str, Any]]
+    supervisions: list[dict[str, Any]]
+
+
+class Timeline:
+    """Which unit and department were handling the matter at a given moment.
+
+    Only reviews move the responsible unit (to the level above: events carry from_unit/to_unit);
+    dispatches, transfers and returns set the lead department. A matter without such events (one
+    loaded in bulk, without history) is attributed to its current unit and department."""
+
+    def __init__(self, matter: dict[str, Any], events: list[dict[str, Any]]) -> None:
+        moves = [e for e in events if e["action"] in _REVIEW_MOVES]
+        self.initial_unit: int = (
+            int(moves[0]["data"]["from_unit"]) if moves else matter["handling_unit_id"]
+        )
+        self.unit_moves = [(e["at"], int(e["data"]["to_unit"])) for e in moves]
+        department_events = [e for e in events if e["action"] in _DEPARTMENT_MOVES]
+        self.department_moves: list[tuple[dt.datetime, int]] = []
+        for e in department_events:
+            if e["action"] == "dispatched":
+                key = int(e["data"].get("lead") or NO_DEPARTMENT)
+            elif e["action"] == "transferred":
+                key = int(e["data"].get("to") or NO_DEPARTMENT)
+            else:
+                key = NO_DEPARTMENT
+            self.department_moves.append((e["at"], key))
+        self.initial_department = (
+            NO_DEPARTMENT
+            if department_events
+            else int(matter["lead_department_id"] or NO_DEPARTMENT)
+        )
+
+    def unit_at(self, at: dt.datetime) -> int:
+        unit = self.initial_unit
+        for when, to in self.unit_moves:
+            if when <= at:
+                unit = to
+        return unit
+
+    def department_at(self, at: dt.datetime) -> int:
+        department = self.initial_department
+        for when, key in self.department_moves:
+            if when <= at:
+                department = key
+        return department
+
+
+def _day(at: dt.datetime) -> dt.date:
+    return at.astimezone(_zone()).date()
+
+
+def _zone() -> dt.tzinfo:
+    global _ZONE
+    if _ZONE is None:
+        _ZONE = timezone.get_default_timezone()
+    return _ZONE
+
+
+_ZONE: dt.tzinfo | None = None
+
+
+def parts_of(history: History) -> Contribution:
+    """What one matter contributes to the indicators (definitions in docs/metrics.md)."""
+    m = history.matter
+    category = m["category_id"]
+    timeline = Timeline(m, history.events)
+    cells: Contribution = {}
+
+    def add(
+        part: str,
+        at: dt.datetime,
+        *,
+        seq: int = 0,
+        value: int = 1,
+        unit: int | None = None,
+        department: int | None = None,
+    ) -> None:
+        cells[(part, seq)] = (
+            _day(at),
+            timeline.unit_at(at) if unit is None else unit,
+            timeline.department_at(at) if department is None else department,
+            category,
+            value,
+        )
+
+    registered = m["registered_at"]
+    add(Part.REGISTERED, registered, unit=timeline.initial_unit, department=NO_DEPARTMENT)
+
+    higher = [
+        e for e in history.events if e["action"] == "repeat_visit" and e["data"].get("higher_level")
+    ]
+    if m["skip_level"]:
+        add(Part.SKIP_LEVEL, registered, unit=timeline.initial_unit, department=NO_DEPARTMENT)
+    elif higher:
+        add(Part.SKIP_LEVEL, higher[0]["at"])
+
+    repeats = [e for e in history.events if e["action"] in _REPEATS]
+    if repeats:
+        add(Part.REPEAT, repeats[0]["at"])
+    elsewhere = [
+        e
+        for e in history.events
+        if e["action"] == "repeat_visit"
+        and e["data"].get("unit") is not None
+        and int(e["data"]["unit"]) != m["unit_id"]
+    ]
+    if elsewhere:
+        add(Part.MULTI_DEPARTMENT, elsewhere[0]["at"])
+
+    first_replies = sorted(
+        (r for r in history.replies.values() if r["round"] == 0), key=lambda r: (r["at"], r["id"])
+    )
+    if first_replies:
+        reply = first_replies[0]
+        add(
+            Part.ANSWERED,
+            reply["at"],
+            unit=reply["unit_id"],
+            department=int(reply["department_id"] or NO_DEPARTMENT),
+        )
+    reviews = [e for e in history.events if e["action"] in _REVIEW_MOVES]
+    if reviews:
+        add(Part.REWORKED, reviews[0]["at"], unit=int(reviews[0]["data"]["from_unit"]))
+
+    if m["state"] in _RESOLVED_STATES and m["closed_at"] is not None:
+        closed = m["closed_at"]
+        add(Part.RESOLVED, closed)
+        seconds = max(0, int((closed - registered).total_seconds()))
+        add(Part.RESOLVE_SECONDS, closed, value=seconds)
+        missed = any(
+            d["stage"] in _ON_TIME_STAGES
+            and (
+                d["overdue_at"] is not None
+                or (d["met_at"] is not None and d["met_at"] > d["due_at"])
+            )
+            for d in history.deadlines
+        )
+        if not missed:
+            add(Part.ON_TIME, closed)
+
+    overdue = [d["overdue_at"] for d in history.deadlines if d["overdue_at"] is not None]
+    if overdue:
+        add(Part.OVERDUE, min(overdue))
+    if history.supervisions:
+        add(Part.SUPERVISED, min(s["raised_at"] for s in history.supervisions))
+
+    for seq, follow_up in enumerate(history.follow_ups):
+        answered = history.replies.get(follow_up["reply_id"])
+        unit = answered["unit_id"] if answered else None
+        department = int(answered["department_id"] or NO_DEPARTMENT) if answered else None
+        at = follow_up["at"]
+        add(Part.FOLLOW_UPS, at, seq=seq, unit=unit, department=department)
+        if follow_up["contacted"]:
+            add(Part.CONTACTED, at, seq=seq, unit=unit, department=department)
+        if follow_up["rating"] in _SOLVED_RATINGS:
+            add(Part.SOLVED, at, seq=seq, unit=unit, department=department)
+        if follow_up["rating"] == Rating.SATISFIED:
+            add(Part.SATISFIED, at, seq=seq, unit=unit, department=department)
+        elif follow_up["rating"] == Rating.MOSTLY:
+            add(Part.MOSTLY, at, seq=seq, unit=unit, department=department)
+    return cells
+
+
+def load_histories(matter_ids: Sequence[int]) -> list[History]:
+    """The rows of these matters, six queries however many."""
+    ids = list(matter_ids)
+    matters = Matter.objects.filter(pk__in=ids).values(
+        "id",
+        "state",
+        "registered_at",
+        "closed_at",
+        "skip_level",
+        "unit_id",
+        "handling_unit_id",
+        "lead_department_id",
+        "category_id",
+    )
+    by_matter: dict[int, History] = {m["id"]: History(dict(m), [], {}, [], [], []) for m in matters}
+    for event in (
+        MatterEvent.objects.filter(matter_id__in=ids, action__in=_TIMELINE_ACTIONS)
+        .order_by("at", "pk")
+        .values("id", "matter_id", "at", "action", "data")
+    ):
+        by_matter[event["matter_id"]].events.append(dict(event))
+    for reply in Reply.objects.filter(matter_id__in=ids).values(
+        "id", "matter_id", "round", "unit_id", "department_id", "at"
+    ):
+        by_matter[reply["matter_id"]].replies[reply["id"]] = dict(reply)
+    for follow_up in (
+        FollowUp.objects.filter(matter_id__in=ids)
+        .order_by("at", "pk")
+        .values("matter_id", "reply_id", "rating", "contacted", "at")
+    ):
+        by_matter[follow_up["matter_id"]].follow_ups.append(dict(follow_up))
+    for deadline in Deadline.objects.filter(matter_id__in=ids).values(
+        "matter_id", "stage", "due_at", "met_at", "overdue_at"
+    ):
+        by_matter[deadline["matter_id"]].deadlines.append(dict(deadline))
+    for supervision in Supervision.objects.filter(matter_id__in=ids).values(
+        "matter_id", "raised_at"
+    ):
+        by_matter[supervision["matter_id"]].supervisions.append(dict(supervision))
+    return list(by_matter.values())
+
+
+# --- Applying differences ------------------------------------------------------------------------
+
+DailyKey = tuple[dt.date, int, int, int, str]
+MonthlyKey = tuple[dt.date, int, int, str]
+
+
+def _month(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def _stored_parts(matter_ids: Sequence[int]) -> dict[int, Contribution]:
+    stored: dict[int, Contribution] = defaultdict(dict)
+    for row in MatterPart.objects.filter(matter_id__in=list(matter_ids)).values_list(
+        "matter_id", "part", "seq", "day", "unit_id", "department_key", "category_id", "value"
+    ):
+        stored[row[0]][(row[1], row[2])] = (row[3], row[4], row[5], row[6], row[7])
+    return stored
+
+
+def recompute(matter_ids: Sequence[int]) -> int:
+    """Recompute these matters' parts and move the facts by the difference; the number of matters
+    whose contribution changed. The caller holds the lock."""
+    if not matter_ids:
+        return 0
+    stored = _stored_parts(matter_ids)
+    daily: dict[DailyKey, int] = defaultdict(int)
+    monthly: dict[MonthlyKey, int] = defaultdict(int)
+    replaced: list[int] = []
+    new_rows: list[MatterPart] = []
+    for history in load_histories(matter_ids):
+        matter_id = history.matter["id"]
+        new = parts_of(history)
+        old = stored.get(matter_id, {})
+        if new == old:
+            continue
+        replaced.append(matter_id)
+        for sign, cells in ((-1, old), (1, new)):
+            for (part, _seq), (day, unit, department, category, value) in cells.items():
+                daily[(day, unit, department, category, part)] += sign * value
+                monthly[(_month(day), unit, department, part)] += sign * value
+        new_rows.extend(_part_rows(matter_id, new))
+    if not replaced:
+        return 0
+    MatterPart.objects.filter(matter_id__in=replaced).delete()
+    MatterPart.objects.bulk_create(new_rows, batch_size=2000)
+    _add_to_facts(DailyFact, ("day", "unit_id", "department_key", "category_id", "part"), daily)
+    _add_to_facts(MonthlyFact, ("month", "unit_id", "department_key", "part"), monthly)
+    return len(replaced)
+
+
+def _part_rows(matter_id: int, cells: Contribution) -> Iterable[MatterPart]:
+    for (part, seq), (day, unit, department, category, value) in cells.items():
+        yield MatterPart(
+            matter_id=matter_id,
+            part=part,
+            seq=seq,
+            day=day,
+            unit_id=unit,
+            department_key=department,
+            category_id=category,
+            value=value,
+        )
+
+
+def _add_to_facts(
+    model: type[DailyFact] | type[MonthlyFact],
+    fields: tuple[str, ...],
+    deltas: dict[Any, int],
+) -> None:
+    """Add each delta to its fact row: update the rows there are, create the others, drop the rows
+    that come to zero. Safe because the caller holds the lock (no other writer of facts)."""
+    pending = {key: delta for key, delta in deltas.items() if delta}
+    keys = list(pending)
+    to_update: list[Any] = []
+    to_delete: list[int] = []
+    for start in range(0, len(keys), KEY_CHUNK):
+        chunk = keys[start : start + KEY_CHUNK]
+        match = Q(pk__in=[])
+        for key in chunk:
+            match |= Q(**dict(zip(fields, key, strict=True)))
+        for row in model.objects.filter(match):
+            key = tuple(getattr(row, name) for name in fields)
+            delta = pending.pop(key, 0)
+            row.value += delta
+            if row.value == 0:
+                to_delete.append(row.pk)
+            else:
+                to_update.append(row)
+    if to_update:
+        model.objects.bulk_update(to_update, ["value"], batch_size=500)
+    if to_delete:
+        model.objects.filter(pk__in=to_delete).delete()
+    created: list[Any] = [
+        model(**dict(zip(fields, key, strict=True)), value=delta)
+        for key, delta in pending.items()
+        if delta
+    ]
+    model.objects.bulk_create(
+        created,
+        batch_size=2000,
+    )
+
+
+# --- The periodic job ------------------------------------------------------------------------------
+
+
+@dataclass
+class RefreshReport:
+    events: int = 0
+    matters: int = 0
+    changed: int = 0
+    watermark: int = 0
+    skipped: bool = False
+
+    def __str__(self) -> str:
+        if self.skipped:
+            return "skipped: another run holds the lock"
+        return (
+            f"{self.events} events, {self.matters} matters recomputed ({self.changed} changed), "
+            f"watermark {self.watermark}"
+        )
+
+
+def _claim(*, wait: bool) -> Progress | None:
+    Progress.objects.get_or_create(name=PROGRESS_NAME)
+    query = Progress.objects.filter(name=PROGRESS_NAME)
+    query = query.select_for_update() if wait else query.select_for_update(skip_locked=True)
+    return query.first()
+
+
+def refresh(
+    *, batch: int = BATCH, max_batches: int = 1000, now: dt.datetime | None = None
+) -> RefreshReport:
+    """Process the matter events past the watermark, `batch` at a time, each batch in its own
+    transaction. Idempotent; returns at once when another run holds the lock."""
+    cutoff = (now or timezone.now()) - lag()
+    report = RefreshReport()
+    cursor = 0
+    safe = True  # no event too young to pass the watermark seen yet
+    for _ in range(max_batches):
+        with transaction.atomic():
+            progress = _claim(wait=False)
+            if progress is None:
+                report.skipped = report.events == 0
+                break
+            mark = progress.last_event_id
+            cursor = max(cursor, mark)
+            events = list(
+                MatterEvent.objects.filter(pk__gt=cursor)
+                .order_by("pk")
+                .values_list("pk", "matter_id", "at")[:batch]
+            )
+            if not events:
+                report.watermark = mark
+                break
+            matter_ids = sorted({matter_id for _pk, matter_id, _at in events})
+            report.changed += recompute(matter_ids)
+            report.events += len(events)
+            report.matters += len(matter_ids)
+            for pk, _matter_id, at in events:
+                if safe and at <= cutoff:
+                    mark = pk
+                else:
+                    safe = False
+            cursor = events[-1][0]
+            Progress.objects.filter(pk=progress.pk).update(
+                last_event_id=mark, updated_at=timezone.now()
+            )
+            report.watermark = mark
+        if len(events) < batch:
+            break
+    return report
+
+
+# --- From scratch ----------------------------------------------------------------------------------
+
+
+def _insert_parts(rows: list[MatterPart]) -> None:
+    """Many rows at once: COPY on PostgreSQL (several times faster than INSERT), else bulk_create."""
+    if connection.vendor != "postgresql":
+        MatterPart.objects.bulk_create(rows, batch_size=5000)
+        return
+    columns = "matter_id, part, seq, day, unit_id, department_key, category_id, value"
+    with connection.cursor() as cursor:
+        raw = cursor.cursor  # the psycopg cursor
+        with raw.copy(f"COPY {MatterPart._meta.db_table} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(
+                    (
+                        row.matter_id,
+                        row.part,
+                        row.seq,
+                        row.day,
+                        row.unit_id,
+                        row.department_key,
+                        row.category_id,
+                        row.value,
+                    )
+                )
+
+
+def _month_sql() -> str:
+    if connection.vendor == "postgresql":
+        return "date_trunc('month', day)::date"
+    return "date(day, 'start of month')"
+
+
+def rebuild(
+    *, batch: int = 5000, log: Callable[[str], None] | None = None, now: dt.datetime | None = None
+) -> int:
+    """Recompute every matter's parts and the facts from them, in one transaction under the lock;
+    returns the number of matters. The watermark is set to the last event old enough (see lag)."""
+    cutoff = (now or timezone.now()) - lag()
+    with transaction.atomic():
+        progress = _claim(wait=True)
+        assert progress is not None
+        mark = MatterEvent.objects.filter(at__lte=cutoff).aggregate(last=Max("pk"))["last"] or 0
+        MatterPart.objects.all()._raw_delete(MatterPart.objects.db)
+        DailyFact.objects.all()._raw_delete(DailyFact.objects.db)
+        MonthlyFact.objects.all()._raw_delete(MonthlyFact.objects.db)
+        last_id = 0
+        done = 0
+        while True:
+            ids = list(
+                Matter.objects.filter(pk__gt=last_id)
+                .order_by("pk")
+                .values_list("pk", flat=True)[:batch]
+            )
+            if not ids:
+                break
+            rows: list[MatterPart] = []
+            for history in load_histories(ids):
+                rows.extend(_part_rows(history.matter["id"], parts_of(history)))
+            _insert_parts(rows)
+            done += len(ids)
+            last_id = ids[-1]
+            if log:
+                log(f"  {done:,} matters")
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                INSERT INTO {DailyFact._meta.db_table}
+                    (day, unit_id, department_key, category_id, part, value)
+                SELECT day, unit_id, department_key, category_id, part, SUM(value)
+                FROM {MatterPart._meta.db_table}
+                GROUP BY day, unit_id, department_key, category_id, part
+                HAVING SUM(value) <> 0
+                """  # noqa: S608 - table names and SQL from the code, no input
+            )
+            cursor.execute(
+                f"""
+                INSERT INTO {MonthlyFact._meta.db_table}
+                    (month, unit_id, department_key, part, value)
+                SELECT {_month_sql()}, unit_id, department_key, part, SUM(value)
+                FROM {DailyFact._meta.db_table}
+                GROUP BY {_month_sql()}, unit_id, department_key, part
+                HAVING SUM(value) <> 0
+                """  # noqa: S608 - table names and SQL from the code, no input
+            )
+        Progress.objects.filter(pk=progress.pk).update(
+            last_event_id=mark, updated_at=timezone.now()
+        )
+    return done

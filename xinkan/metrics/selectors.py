@@ -1,0 +1,342 @@
+"""Reads of the performance figures, always within the reader's scope.
+
+A unit's figures are those of its whole subtree: the sum of the fact rows of the units whose path
+starts with its path (a prefix range on the unit tree, docs/metrics.md). A department's are the rows
+with its key. Whole months come from `MonthlyFact`, the days left over from `DailyFact`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Q, QuerySet, Sum
+from django.db.models.functions import Substr
+from django.http import Http404
+
+from xinkan.audit import services as audit
+from xinkan.metrics import definitions, providers
+from xinkan.metrics.models import DailyFact, MatterPart, MonthlyFact, Part
+from xinkan.metrics.periods import Period, add_months
+from xinkan.org.models import Department, Unit
+from xinkan.org.roles import Perm
+from xinkan.org.scope import get_scope
+
+if TYPE_CHECKING:
+    from xinkan.accounts.models import User
+
+Target = Unit | Department
+PartSums = dict[str, int]
+
+
+# --- Access ----------------------------------------------------------------------------------------
+
+
+def _refuse(user: User, data: dict[str, Any]) -> Http404:
+    audit.record_failure(actor=user, action="metrics.view_denied", data=data)
+    return Http404()
+
+
+def default_target(user: User) -> Target:
+    """The user's own top unit, or their department; 404 (audited) for someone with neither."""
+    scope = get_scope(user)
+    roots = scope.root_units(Perm.METRICS_VIEW)
+    if roots:
+        return roots[0]
+    departments = sorted(scope.department_ids(Perm.METRICS_VIEW))
+    if departments:
+        return Department.objects.select_related("unit").get(pk=departments[0])
+    raise _refuse(user, {"reason": "no scope"})
+
+
+def get_target(user: User, *, unit_id: Any = None, department_id: Any = None) -> Target:
+    """The unit or department asked for, if the user may see its figures; 404 (the same for
+    "not yours" and "does not exist"), with the refusal audited, otherwise."""
+    scope = get_scope(user)
+    if not unit_id and not department_id:
+        return default_target(user)
+    try:
+        if department_id:
+            department = (
+                Department.objects.select_related("unit").filter(pk=int(department_id)).first()
+            )
+            if department and scope.covers_department(department, Perm.METRICS_VIEW):
+                return department
+        else:
+            unit = Unit.objects.filter(pk=int(unit_id)).first()
+            if unit and scope.covers_unit(unit, Perm.METRICS_VIEW):
+                return unit
+    except (TypeError, ValueError):
+        pass
+    raise _refuse(user, {"unit": str(unit_id or ""), "department": str(department_id or "")})
+
+
+# --- Sums of parts ---------------------------------------------------------------------------------
+
+
+def _target_q(target: Target, *, unit_field: str = "unit") -> Q:
+    if isinstance(target, Department):
+        return Q(department_key=target.pk)
+    return Q(**{f"{unit_field}__path__startswith": target.path})
+
+
+def _period_querysets(
+    target_q: Q, period: Period, category: int | None = None
+) -> list[QuerySet[Any]]:
+    """The fact rows of the period: whole months from the monthly table (unless a category is
+    asked for: the monthly table has none), the other days from the daily table."""
+    months, ranges = period.split()
+    if category is not None:
+        ranges, months = [(period.start, period.end)], []
+    querysets: list[QuerySet[Any]] = []
+    if months:
+        querysets.append(MonthlyFact.objects.filter(target_q, month__in=months))
+    if ranges:
+        days = Q(*[Q(day__gte=a, day__lte=b) for a, b in ranges], _connector=Q.OR)
+        daily = DailyFact.objects.filter(target_q, days)
+        if category is not None:
+            daily = daily.filter(category_id=category)
+        querysets.append(daily)
+    return querysets
+
+
+def part_sums(target: Target, period: Period, *, category: int | None = None) -> PartSums:
+    sums: PartSums = defaultdict(int)
+    for queryset in _period_querysets(_target_q(target), period, category):
+        for row in queryset.values("part").annotate(v=Sum("value")).order_by():
+            sums[row["part"]] += int(row["v"] or 0)
+    return dict(sums)
+
+
+def part_sums_by_child(units: list[Unit], period: Period) -> dict[int, PartSums]:
+    """Each unit's subtree sums, for units of one depth, in one grouped query per table."""
+    result: dict[int, PartSums] = {unit.pk: {} for unit in units}
+    if not units:
+        return result
+    width = len(units[0].path)
+    if any(len(unit.path) != width for unit in units):
+        raise ValueError("part_sums_by_child compares units of one depth")
+    by_path = {unit.path: unit.pk for unit in units}
+    # The units' common parent (or the tree), then grouped by each row's prefix of the units' width.
+    parent = units[0].path[: width - len(units[0].path.rstrip("/").split("/")[-1]) - 1]
+    sums: dict[int, PartSums] = defaultdict(lambda: defaultdict(int))
+    for queryset in _period_querysets(Q(unit__path__startswith=parent), period):
+        rows = (
+            queryset.annotate(prefix=Substr("unit__path", 1, width))
+            .values("prefix", "part")
+            .annotate(v=Sum("value"))
+            .order_by()
+        )
+        for row in rows:
+            unit_id = by_path.get(str(row["prefix"]))
+            if unit_id is not None:
+                sums[unit_id][row["part"]] += int(row["v"] or 0)
+    for unit_id, parts in sums.items():
+        result[unit_id] = dict(parts)
+    return result
+
+
+def monthly_trend(
+    target: Target, last_month: dt.date, months: int = 12
+) -> list[tuple[dt.date, PartSums]]:
+    """The part sums of each of `months` months up to `last_month`, from the monthly table."""
+    first = add_months(last_month, -(months - 1))
+    wanted = [add_months(first, i) for i in range(months)]
+    sums: dict[dt.date, PartSums] = {month: {} for month in wanted}
+    rows = (
+        MonthlyFact.objects.filter(_target_q(target), month__gte=first, month__lte=wanted[-1])
+        .values("month", "part")
+        .annotate(v=Sum("value"))
+        .order_by()
+    )
+    for row in rows:
+        sums[row["month"]][row["part"]] = int(row["v"] or 0)
+    return [(month, sums[month]) for month in wanted]
+
+
+# --- Figures ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Figures:
+    parts: PartSums
+    values: dict[str, float | int | None]
+    provided: dict[str, float | int | None] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, parts: PartSums, provided: dict[str, Any] | None = None) -> Figures:
+        return cls(parts, definitions.evaluate(parts), provided or {})
+
+
+def figures(user: User, target: Target, period: Period) -> Figures:
+    """The indicators of a unit (its subtree) or a department over a period; 404 outside scope."""
+    if isinstance(target, Department):
+        checked = get_target(user, department_id=target.pk)
+    else:
+        checked = get_target(user, unit_id=target.pk)
+    provided: dict[str, Any] = {}
+    if isinstance(checked, Unit):
+        provided = providers.figures_by_unit([checked], period.start, period.end)[checked.pk]
+    return Figures.of(part_sums(checked, period), provided)
+
+
+def children_of(unit: Unit) -> list[Unit]:
+    children = list(Unit.objects.filter(parent=unit, is_active=True).order_by("code"))
+    width = {len(child.path) for child in children}
+    return children if len(width) <= 1 else []
+
+
+# --- Drill-down ------------------------------------------------------------------------------------
+
+
+def cases(target: Target, part: str, period: Period) -> QuerySet[MatterPart]:
+    """The cases behind a figure: the rows of `part` in the period for the target; their count is
+    the figure (each row counts 1, except the seconds-to-resolve sum, which lists the resolved)."""
+    if part not in Part.values or part == Part.RESOLVE_SECONDS:
+        part = Part.RESOLVED
+    return (
+        MatterPart.objects.filter(
+            _target_q(target), part=part, day__gte=period.start, day__lte=period.end
+        )
+        .select_related("matter", "unit", "category")
+        .order_by("-day", "-matter_id", "seq")
+    )
+
+
+# --- Rankings --------------------------------------------------------------------------------------
+
+
+@dataclass
+class RankRow:
+    unit: Unit
+    figures: Figures
+    score: float | None
+    previous_score: float | None
+    rank: int | None = None
+    previous_rank: int | None = None
+    rank_class: str = ""
+
+    @property
+    def movement(self) -> int | None:
+        """Places moved up since last month (negative: down)."""
+        if self.rank is None or self.previous_rank is None:
+            return None
+        return self.previous_rank - self.rank
+
+    @property
+    def score_change(self) -> float | None:
+        if self.score is None or self.previous_score is None:
+            return None
+        return self.score - self.previous_score
+
+
+def units_of_level(root: Unit, level: str) -> list[Unit]:
+    units = list(
+        Unit.objects.filter(path__startswith=root.path, level=level, is_active=True).order_by(
+            "code"
+        )
+    )
+    return units
+
+
+def _rank(rows: Iterable[tuple[Any, float | None, int]]) -> dict[Any, int]:
+    """Competition ranking ("1, 1, 3"): equal scores share a place. Units without a score, or
+    with fewer valid follow-ups than the minimum, are not ranked."""
+    minimum = definitions.min_follow_ups()
+    ranked = [
+        (key, score) for key, score, sample in rows if score is not None and sample >= minimum
+    ]
+    ranked.sort(key=lambda item: -round(item[1] or 0, 9))
+    places: dict[Any, int] = {}
+    previous: float | None = None
+    place = 0
+    for index, (key, score) in enumerate(ranked, start=1):
+        rounded = round(score or 0, 9)
+        if rounded != previous:
+            place, previous = index, rounded
+        places[key] = place
+    return places
+
+
+def ranking(units: list[Unit], month: dt.date) -> list[RankRow]:
+    """The units (of one level) for a month: composite score, place, movement, class. Order: by
+    place, then unranked units; ties by unit code — deterministic."""
+    period = Period.containing("month", month)
+    by_width: dict[int, list[Unit]] = defaultdict(list)
+    for unit in units:
+        by_width[len(unit.path)].append(unit)
+    current: dict[int, PartSums] = {}
+    previous: dict[int, PartSums] = {}
+    for group in by_width.values():
+        current.update(part_sums_by_child(group, period))
+        previous.update(part_sums_by_child(group, period.previous()))
+    rows = []
+    for unit in units:
+        this = Figures.of(current.get(unit.pk, {}))
+        last = Figures.of(previous.get(unit.pk, {}))
+        rows.append(
+            RankRow(
+                unit=unit,
+                figures=this,
+                score=_float(this.values["composite"]),
+                previous_score=_float(last.values["composite"]),
+            )
+        )
+    places = _rank(
+        (row.unit.pk, row.score, row.figures.parts.get(Part.FOLLOW_UPS, 0)) for row in rows
+    )
+    previous_places = _rank(
+        (
+            unit.pk,
+            _float(definitions.composite(previous.get(unit.pk, {}))),
+            previous.get(unit.pk, {}).get(Part.FOLLOW_UPS, 0),
+        )
+        for unit in units
+    )
+    for row in rows:
+        row.rank = places.get(row.unit.pk)
+        row.previous_rank = previous_places.get(row.unit.pk)
+        row.rank_class = (
+            definitions.rank_class(row.score, row.previous_score) if row.rank is not None else ""
+        )
+    rows.sort(key=lambda row: (row.rank is None, row.rank or 0, row.unit.code))
+    return rows
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+# --- The dashboard ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Dashboard:
+    current: Figures
+    previous: Figures
+    children: list[tuple[Unit, Figures]]
+    trend: list[tuple[dt.date, Figures]]
+
+
+def dashboard(target: Target, period: Period) -> Dashboard:
+    """Everything the dashboard shows, for a target the caller has checked (see get_target):
+    the period against the previous one, the children side by side, twelve months."""
+    provided: dict[str, Any] = {}
+    children: list[tuple[Unit, Figures]] = []
+    if isinstance(target, Unit):
+        provided = providers.figures_by_unit([target], period.start, period.end)[target.pk]
+        units = children_of(target)
+        sums = part_sums_by_child(units, period)
+        children = [(unit, Figures.of(sums[unit.pk])) for unit in units]
+    return Dashboard(
+        current=Figures.of(part_sums(target, period), provided),
+        previous=Figures.of(part_sums(target, period.previous())),
+        children=children,
+        trend=[
+            (month, Figures.of(parts))
+            for month, parts in monthly_trend(target, period.end.replace(day=1))
+        ],
+    )

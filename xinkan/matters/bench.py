@@ -41,6 +41,7 @@ from xinkan.matters.selectors import (
     with_list_relations,
     worklist,
 )
+from xinkan.org import benchtree
 from xinkan.org import services as org_services
 from xinkan.org.models import Level, Unit
 from xinkan.org.roles import Role
@@ -151,9 +152,14 @@ def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
 
 
 def ensure_tree(log: Callable[[str], None]) -> Unit:
-    district = Unit.objects.filter(code=PREFIX).first()
-    if district is not None:
-        return district
+    return benchtree.ensure_tree(
+        prefix=PREFIX,
+        label="基准",
+        subdistricts=SUBDISTRICTS,
+        communities=COMMUNITIES,
+        grids=GRIDS,
+        log=log,
+    )
     log("Creating the benchmark unit tree …")
     district = org_services.create_unit(
         code=PREFIX, name="基准区", level=Level.DISTRICT, parent=None, by=None

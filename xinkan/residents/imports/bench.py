@@ -20,6 +20,7 @@ from typing import Any
 from django.db import connection
 
 from xinkan.accounts.models import User
+from xinkan.org import benchtree
 from xinkan.org import services as org_services
 from xinkan.org.models import Level, Unit
 from xinkan.org.roles import Role
@@ -39,9 +40,14 @@ SIZES = [1, 2, 2, 2, 3, 3, 3, 4, 4, 5]
 
 
 def ensure_tree(log: Callable[[str], None]) -> Unit:
-    district = Unit.objects.filter(code=PREFIX).first()
-    if district is not None:
-        return district
+    return benchtree.ensure_tree(
+        prefix=PREFIX,
+        label="导入基准",
+        subdistricts=SUBDISTRICTS,
+        communities=COMMUNITIES,
+        grids=GRIDS,
+        log=log,
+    )
     log("Creating the benchmark unit tree …")
     district = org_services.create_unit(
         code=PREFIX, name="导入基准区", level=Level.DISTRICT, parent=None, by=None

@@ -15,6 +15,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from xinkan.accounts.http import request_user
 from xinkan.audit import services as audit
@@ -309,7 +310,7 @@ def rankings(request: HttpRequest) -> HttpResponseBase:
     rows = selectors.ranking(selectors.units_of_level(target, level), month)
     period = Period.containing("month", month)
     headers = [
-        _("Place"),
+        pgettext("in a ranking", "Place"),
         _("Unit"),
         _("Composite score"),
         _("Movement"),

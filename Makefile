@@ -12,6 +12,11 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 
+# Front-end packages (ECharts) from the npm registry, served by the project itself.
+ASSETS := xinkan/web/static/vendor/echarts/echarts.min.js
+$(ASSETS): package.json package-lock.json scripts/assets.sh
+	./scripts/assets.sh
+
 $(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
 	$(PIP) install --quiet -e .
 	touch $@
@@ -20,8 +25,8 @@ $(VENV)/.installed-dev: pyproject.toml | $(VENV)/bin/python
 	$(PIP) install --quiet -e ".[dev]"
 	touch $@ $(VENV)/.installed
 
-install: $(VENV)/.installed
-install-dev: $(VENV)/.installed-dev
+install: $(VENV)/.installed $(ASSETS)
+install-dev: $(VENV)/.installed-dev $(ASSETS)
 
 ## make demo: install, migrate, load the demo district, print the accounts, serve on http://127.0.0.1:8000
 demo: install

@@ -203,6 +203,10 @@ def dashboard(request: HttpRequest) -> HttpResponseBase:
             key: [figures.values[key] for _m, figures in trend]
             for key in ("registered", "response_rate", "resolution_rate", "satisfaction_rate")
         },
+        "labels": {
+            key: str(definitions.BY_KEY[key].label)
+            for key in ("registered", "response_rate", "resolution_rate", "satisfaction_rate")
+        },
     }
     query = _target_query(target)
     return render(

@@ -1,0 +1,70 @@
+"""The performance dashboard in the browser: a subdistrict cadre opens it, reads the twelve-month
+chart (ECharts, served by the project), switches to English, clicks a figure and lands on the
+cases behind it, as many as the figure says."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from playwright.sync_api import Page, expect
+from pytest_django.live_server_helper import LiveServer
+
+from tests.browser.steps import Snap, log_in, switch_language, zh
+from tests.conftest import Cast
+from tests.matters import factories as mf
+from xinkan.matters import services
+from xinkan.matters.models import Rating
+from xinkan.metrics import aggregation
+
+ECHARTS = Path(settings.BASE_DIR) / "xinkan" / "web" / "static" / "vendor" / "echarts"
+
+
+@pytest.fixture(autouse=True)
+def no_lag(settings):  # type: ignore[no-untyped-def]
+    settings.XINKAN_METRICS_LAG_SECONDS = 0
+    settings.XINKAN_METRICS_MIN_FOLLOW_UPS = 1
+
+
+def test_a_cadre_reads_the_dashboard_switches_language_and_opens_the_cases(
+    page: Page, live_server: LiveServer, cast: Cast, snap: Snap
+) -> None:
+    assert (ECHARTS / "echarts.min.js").is_file(), (
+        "ECharts is not built: run `make install` (scripts/assets.sh fetches it from npm)"
+    )
+    for number, rating in enumerate([Rating.SATISFIED, Rating.MOSTLY, Rating.DISSATISFIED]):
+        matter = mf.replied(
+            cast, contact_phone=f"1390000000{number}", description=f"第{number}件：楼道灯坏了。"
+        )
+        services.record_follow_up(matter, rating=rating, by=cast.community_worker)
+    aggregation.refresh()
+
+    log_in(page, "cadre")
+    page.goto(f"{live_server.url}/metrics/")
+    expect(page.locator("main h1")).to_contain_text(zh("Performance"))
+    chart = page.locator("#trend-chart")
+    expect(chart).to_have_attribute("data-drawn", "1")
+    expect(chart.locator("canvas")).to_have_count(1)
+    box = chart.bounding_box()
+    assert box is not None and box["height"] > 200
+    data = json.loads(page.locator("#trend-data").text_content() or "{}")
+    assert data["series"]["registered"][-1] == 3
+    assert data["labels"]["registered"] == zh("Matters registered")
+    snap(page, "dashboard-zh")
+
+    switch_language(page, "English")
+    expect(page.locator("main h1")).to_contain_text("Performance")
+    english = json.loads(page.locator("#trend-data").text_content() or "{}")
+    assert english["labels"]["registered"] == "Matters registered"
+    expect(page.locator("#trend-chart")).to_have_attribute("data-drawn", "1")
+    snap(page, "dashboard-en")
+
+    figure = page.locator('a[data-figure="registered"]').first
+    shown = figure.text_content()
+    assert shown == "3"
+    with page.expect_navigation():
+        figure.click()
+    expect(page.locator("[data-count]")).to_have_attribute("data-count", "3")
+    snap(page, "cases")

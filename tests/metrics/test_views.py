@@ -89,7 +89,8 @@ def test_every_figure_links_to_as_many_cases_as_it_counts(history, client):
 def test_dashboard_and_ranking_query_counts_are_pinned(history, client, django_assert_num_queries):
     login_as(client, history.leader)
     client.get(reverse("metrics:dashboard"), MARCH)  # session, scope and the like warmed
-    with django_assert_num_queries(15):
+    # … plus the overdue and the supervised list (each with the scope's units) since they came.
+    with django_assert_num_queries(18):
         assert client.get(reverse("metrics:dashboard"), MARCH).status_code == 200
     with django_assert_num_queries(8):
         response = client.get(
@@ -180,3 +181,18 @@ def test_exports_are_audited(history, client, name, params, table):
     assert len(body.strip().splitlines()) >= 2
     entry = AuditEntry.objects.filter(action="metrics.exported").latest("id")
     assert entry.data["table"] == table and entry.data["format"] == "csv"
+
+
+def test_the_dashboard_lists_overdue_and_supervised_matters_of_the_unit(history, client):
+    # The history's overdue, supervised matter is 胜利街道's: the district's leader sees it.
+    login_as(client, history.leader)
+    with time_machine.travel(local(2026, 3, 28, 10, 0), tick=False):
+        content = client.get(reverse("metrics:dashboard"), MARCH).content.decode()
+    overdue = content[content.index('data-list="overdue"') :]
+    supervised = content[content.index('data-list="supervised"') :]
+    assert "XK-2026-" in overdue.split("</section>")[0]
+    assert "XK-2026-" in supervised.split("</section>")[0]
+    login_as(client, history.cadre)  # 东风街道: not that matter
+    with time_machine.travel(local(2026, 3, 28, 10, 0), tick=False):
+        content = client.get(reverse("metrics:dashboard"), MARCH).content.decode()
+    assert "XK-2026-" not in content[content.index('data-list="overdue"') :].split("</section>")[0]

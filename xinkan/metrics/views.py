@@ -21,7 +21,7 @@ from xinkan.accounts.http import request_user
 from xinkan.audit import services as audit
 from xinkan.core import tables
 from xinkan.core.paging import CappedPaginator
-from xinkan.metrics import definitions, providers, selectors
+from xinkan.metrics import definitions, providers, selectors, worklists
 from xinkan.metrics.models import Part
 from xinkan.metrics.periods import KINDS, Period, add_months
 from xinkan.org.models import LEVEL_RANK, Department, Level, Unit
@@ -244,6 +244,7 @@ def dashboard(request: HttpRequest) -> HttpResponseBase:
             "next_url": _url("metrics:dashboard", **query, **period.next().query()),
             "export_query": urlencode({**query, **period.query()}),
             "rankings_url": _url("metrics:rankings", **query) if is_unit else "",
+            "pressing": worklists.pressing(user, target) if isinstance(target, Unit) else {},
             "parent_url": _parent_url(user, target, period),
             "query": query,
         },

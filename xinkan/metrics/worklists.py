@@ -1,0 +1,27 @@
+"""The dashboard's lists of what needs pushing now: the unit's overdue matters and those under
+supervision, the longest waiting first — the same lists (and scope) as the matters worklists,
+narrowed to the unit's subtree."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from xinkan.matters.models import Matter
+from xinkan.matters.selectors import Worklist, with_list_relations, worklist
+
+if TYPE_CHECKING:
+    from xinkan.accounts.models import User
+    from xinkan.org.models import Unit
+
+SHOWN = 10
+
+
+def pressing(user: User, unit: Unit) -> dict[str, list[Matter]]:
+    """Up to ten overdue and ten supervised matters handled in `unit`'s subtree, oldest first."""
+    lists: dict[str, list[Matter]] = {}
+    for name in (Worklist.OVERDUE, Worklist.SUPERVISED):
+        matters = worklist(user, name).filter(handling_unit__path__startswith=unit.path)
+        lists[str(name)] = list(
+            with_list_relations(matters).order_by("registered_at", "id")[:SHOWN]
+        )
+    return lists

@@ -14,7 +14,7 @@ from ninja.openapi.docs import Swagger
 from xinkan.api import errors
 from xinkan.api.auth import AUTH
 from xinkan.api.ratelimit import THROTTLES
-from xinkan.api.routers import disputes, matters, metrics, org, residents
+from xinkan.api.routers import disputes, matters, metrics, org, residents, square
 
 DESCRIPTION = """
 The Xinkan REST API. Systems authenticate with `Authorization: Bearer <token>` (a token issued
@@ -42,6 +42,7 @@ api.add_router("", org.router)
 api.add_router("", residents.router)
 api.add_router("", disputes.router)
 api.add_router("", metrics.router)
+api.add_router("", square.router)
 
 
 def _json_405(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

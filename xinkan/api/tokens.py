@@ -67,7 +67,7 @@ def allowed_perms(role: str) -> frozenset[str]:
     return frozenset(ROLE_PERMISSIONS.get(role, frozenset())) - NEVER_DELEGATED
 
 
-def _check_request(
+def check_request(
     *, role: str, perms: list[str], unit: Unit | None, department: Department | None, by: User
 ) -> None:
     errors: dict[str, list[str]] = {}
@@ -113,7 +113,7 @@ def create_token(
     """A new token; its secret is in the result only."""
     from xinkan.accounts.models import User as UserModel
 
-    _check_request(role=role, perms=perms, unit=unit, department=department, by=by)
+    check_request(role=role, perms=perms, unit=unit, department=department, by=by)
     prefix = secrets.token_hex(4)
     secret = f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
     with transaction.atomic():

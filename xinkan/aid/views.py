@@ -4,6 +4,8 @@ drive or open a station. Thin: the rules are in access.py, services.py and movem
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from django.contrib import messages
@@ -164,18 +166,16 @@ def drive_detail(request: HttpRequest, drive_id: int) -> HttpResponse:
     return _drive_page(request, user, access.get_drive_for_user(user, drive_id))
 
 
-def _recipient(user: User, form: GiftForm) -> tuple[Household | None, Resident | None]:
-    household = access.find_household(user, form.cleaned_data["household"])
+def _recipient_of(user: User, data: dict[str, Any]) -> tuple[Household, Resident | None]:
+    household = access.find_household(user, data["household"])
     if household is None:
-        form.add_error("household", _("No household with this number in your area."))
-        return None, None
-    name = form.cleaned_data["resident"].strip()
+        raise ValidationError({"household": [_("No household with this number in your area.")]})
+    name = data["resident"].strip()
     if not name:
         return household, None
     resident = household.members.filter(name=name).first()
     if resident is None:
-        form.add_error("resident", _("Nobody of this name lives in the household."))
-        return None, None
+        raise ValidationError({"resident": [_("Nobody of this name lives in the household.")]})
     return household, resident
 
 
@@ -187,6 +187,39 @@ def _item_values(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _record(
+    request: HttpRequest,
+    form: Form,
+    write: Callable[[dict[str, Any]], object],
+    done: Any,
+    back: HttpResponse,
+) -> HttpResponse | None:
+    """Run `write` on a valid form and go `back` with `done`; None (the page is shown again with
+    the form's errors) when the form or the service refuses."""
+    if not form.is_valid():
+        return None
+    try:
+        write(form.cleaned_data)
+    except ValidationError as exc:
+        _to_form(form, exc)
+        return None
+    messages.success(request, done)
+    return back
+
+
+def _gift(user: User, give: Callable[..., object]) -> Callable[[dict[str, Any]], object]:
+    """What a gift form writes: the recipient household (and person) looked up in the giver's
+    area first; a household not found is a form error, raised as the service would."""
+
+    def write(data: dict[str, Any]) -> object:
+        household, resident = _recipient_of(user, data)
+        return give(
+            household=household, resident=resident, notes=data["notes"], **_item_values(data)
+        )
+
+    return write
+
+
 @login_required
 @require_POST
 def drive_receive(request: HttpRequest, drive_id: int) -> HttpResponse:
@@ -195,17 +228,17 @@ def drive_receive(request: HttpRequest, drive_id: int) -> HttpResponse:
     if not access.records_for(user, drive):
         services.refuse(user, drive.unit, "receive", drive)
     form = ReceiptForm(request.POST, units=access.collecting_units(user, drive))
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            movements.record_receipt(
-                drive, by=user, unit=data["unit"], donor=data["donor"], **_item_values(data)
-            )
-        except ValidationError as exc:
-            _to_form(form, exc)
-        else:
-            messages.success(request, _("The donations were recorded."))
-            return redirect("aid:drive", drive.pk)
+    done = _record(
+        request,
+        form,
+        lambda data: movements.record_receipt(
+            drive, by=user, unit=data["unit"], donor=data["donor"], **_item_values(data)
+        ),
+        _("The donations were recorded."),
+        redirect("aid:drive", drive.pk),
+    )
+    if done is not None:
+        return done
     return _drive_page(request, user, drive, receipt_form=form)
 
 
@@ -217,24 +250,15 @@ def drive_give(request: HttpRequest, drive_id: int) -> HttpResponse:
     if not access.records_for(user, drive):
         services.refuse(user, drive.unit, "give", drive)
     form = GiftForm(request.POST)
-    if form.is_valid():
-        household, resident = _recipient(user, form)
-        if household is not None:
-            data = form.cleaned_data
-            try:
-                movements.record_gift(
-                    drive,
-                    by=user,
-                    household=household,
-                    resident=resident,
-                    notes=data["notes"],
-                    **_item_values(data),
-                )
-            except ValidationError as exc:
-                _to_form(form, exc)
-            else:
-                messages.success(request, _("The help given was recorded."))
-                return redirect("aid:drive", drive.pk)
+    done = _record(
+        request,
+        form,
+        _gift(user, partial(movements.record_gift, drive, by=user)),
+        _("The help given was recorded."),
+        redirect("aid:drive", drive.pk),
+    )
+    if done is not None:
+        return done
     return _drive_page(request, user, drive, gift_form=form)
 
 
@@ -303,15 +327,17 @@ def station_receive(request: HttpRequest, station_id: int) -> HttpResponse:
     if not access.runs(user, station):
         services.refuse(user, station.unit, "receive", station)
     form = StationInForm(request.POST)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            movements.station_receive(station, by=user, donor=data["donor"], **_item_values(data))
-        except ValidationError as exc:
-            _to_form(form, exc)
-        else:
-            messages.success(request, _("The donations were recorded."))
-            return redirect("aid:station", station.pk)
+    done = _record(
+        request,
+        form,
+        lambda data: movements.station_receive(
+            station, by=user, donor=data["donor"], **_item_values(data)
+        ),
+        _("The donations were recorded."),
+        redirect("aid:station", station.pk),
+    )
+    if done is not None:
+        return done
     return _station_page(request, user, station, in_form=form)
 
 
@@ -323,24 +349,15 @@ def station_give(request: HttpRequest, station_id: int) -> HttpResponse:
     if not access.runs(user, station):
         services.refuse(user, station.unit, "give", station)
     form = StationOutForm(request.POST)
-    if form.is_valid():
-        household, resident = _recipient(user, form)
-        if household is not None:
-            data = form.cleaned_data
-            try:
-                movements.station_give(
-                    station,
-                    by=user,
-                    household=household,
-                    resident=resident,
-                    notes=data["notes"],
-                    **_item_values(data),
-                )
-            except ValidationError as exc:
-                _to_form(form, exc)
-            else:
-                messages.success(request, _("The help given was recorded."))
-                return redirect("aid:station", station.pk)
+    done = _record(
+        request,
+        form,
+        _gift(user, partial(movements.station_give, station, by=user)),
+        _("The help given was recorded."),
+        redirect("aid:station", station.pk),
+    )
+    if done is not None:
+        return done
     return _station_page(request, user, station, out_form=form)
 
 

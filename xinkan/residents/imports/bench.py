@@ -22,7 +22,7 @@ from django.db import connection
 from xinkan.accounts.models import User
 from xinkan.org import benchtree
 from xinkan.org import services as org_services
-from xinkan.org.models import Level, Unit
+from xinkan.org.models import Unit
 from xinkan.org.roles import Role
 from xinkan.residents.identity import check_digit
 from xinkan.residents.imports.columns import COLUMNS
@@ -48,35 +48,6 @@ def ensure_tree(log: Callable[[str], None]) -> Unit:
         grids=GRIDS,
         log=log,
     )
-    log("Creating the benchmark unit tree …")
-    district = org_services.create_unit(
-        code=PREFIX, name="导入基准区", level=Level.DISTRICT, parent=None, by=None
-    )
-    for s in range(SUBDISTRICTS):
-        sub = org_services.create_unit(
-            code=f"{PREFIX}{s:02d}",
-            name=f"导入基准街道{s + 1}",
-            level=Level.SUBDISTRICT,
-            parent=district,
-            by=None,
-        )
-        for c in range(COMMUNITIES):
-            community = org_services.create_unit(
-                code=f"{PREFIX}{s:02d}{c:02d}",
-                name=f"导入基准社区{s + 1}-{c + 1}",
-                level=Level.COMMUNITY,
-                parent=sub,
-                by=None,
-            )
-            for g in range(GRIDS):
-                org_services.create_unit(
-                    code=f"{PREFIX}{s:02d}{c:02d}{g:02d}",
-                    name=f"第{g + 1}网格",
-                    level=Level.GRID,
-                    parent=community,
-                    by=None,
-                )
-    return district
 
 
 def ensure_importer(district: Unit) -> User:

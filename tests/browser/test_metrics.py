@@ -6,18 +6,22 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
+import time_machine
 from django.conf import settings
 from playwright.sync_api import Page, expect
+from pypdf import PdfReader
 from pytest_django.live_server_helper import LiveServer
 
 from tests.browser.steps import Snap, log_in, switch_language, zh
 from tests.conftest import Cast
 from tests.matters import factories as mf
+from tests.metrics.helpers import local
 from xinkan.matters import services
 from xinkan.matters.models import Rating
-from xinkan.metrics import aggregation
+from xinkan.metrics import aggregation, reports
 
 ECHARTS = Path(settings.BASE_DIR) / "xinkan" / "web" / "static" / "vendor" / "echarts"
 
@@ -68,3 +72,42 @@ def test_a_cadre_reads_the_dashboard_switches_language_and_opens_the_cases(
         figure.click()
     expect(page.locator("[data-count]")).to_have_attribute("data-count", "3")
     snap(page, "cases")
+
+
+def test_a_cadre_asks_for_last_months_report_and_downloads_the_pdf(
+    page: Page, live_server: LiveServer, cast: Cast, snap: Snap, settings: Any, tmp_path: Path
+) -> None:
+    settings.MEDIA_ROOT = tmp_path / "media"
+    month = reports.last_complete_month()
+    with time_machine.travel(local(month.year, month.month, 10, 9, 0), tick=False):
+        for number, rating in enumerate([Rating.SATISFIED, Rating.MOSTLY]):
+            matter = mf.replied(
+                cast, contact_phone=f"1390000001{number}", description=f"第{number}件：路灯不亮。"
+            )
+            services.record_follow_up(matter, rating=rating, by=cast.community_worker)
+    aggregation.refresh()
+
+    log_in(page, "cadre")
+    page.goto(f"{live_server.url}/metrics/")
+    with page.expect_navigation():
+        page.get_by_test_id("reports-link").click()
+    expect(page.locator("main h1")).to_contain_text(zh("Monthly reports"))
+    form = page.get_by_test_id("report-request")
+    expect(form.locator("input[type=month]")).to_have_value(f"{month:%Y-%m}")
+    with page.expect_navigation():
+        form.locator("button[type=submit]").click()
+    row = page.locator(f'tr[data-month="{month:%Y-%m}"]')
+    expect(row).to_have_attribute("data-status", "done")
+    snap(page, "reports")
+
+    with page.expect_download() as download_info:
+        row.get_by_test_id("report-download").click()
+    download = download_info.value
+    assert download.failure() is None, download.failure()
+    assert download.suggested_filename == f"report-{cast.subdistrict.code}-{month:%Y-%m}.pdf"
+    saved = tmp_path / download.suggested_filename
+    download.save_as(saved)
+    text = "".join(page_.extract_text() for page_ in PdfReader(saved).pages)
+    flat = "".join(text.split())
+    assert f"东风街道{month.year}年{month.month}月月度工作报告" in flat
+    assert "东风里社区" in flat and "光明社区" in flat

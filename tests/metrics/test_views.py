@@ -89,8 +89,9 @@ def test_every_figure_links_to_as_many_cases_as_it_counts(history, client):
 def test_dashboard_and_ranking_query_counts_are_pinned(history, client, django_assert_num_queries):
     login_as(client, history.leader)
     client.get(reverse("metrics:dashboard"), MARCH)  # session, scope and the like warmed
-    # … plus the overdue and the supervised list (each with the scope's units) since they came.
-    with django_assert_num_queries(18):
+    # … plus the overdue and the supervised list (each with the scope's units) since they came,
+    # and the categories of the category filter.
+    with django_assert_num_queries(19):
         assert client.get(reverse("metrics:dashboard"), MARCH).status_code == 200
     with django_assert_num_queries(8):
         response = client.get(

@@ -249,10 +249,20 @@ def parts_of(history: History) -> Contribution:
     return cells
 
 
-def load_histories(matter_ids: Sequence[int]) -> list[History]:
-    """The rows of these matters, six queries however many."""
+def load_histories(matter_ids: Sequence[int], *, whole_range: bool = False) -> list[History]:
+    """The rows of these matters, six queries however many. `whole_range`: the ids are every
+    matter between the first and the last (as the rebuild reads them), so the queries select the
+    range instead of sending thousands of ids."""
     ids = list(matter_ids)
-    matters = Matter.objects.filter(pk__in=ids).values(
+    if not ids:
+        return []
+
+    def of(field: str) -> dict[str, Any]:
+        if whole_range:
+            return {f"{field}__gte": ids[0], f"{field}__lte": ids[-1]}
+        return {f"{field}__in": ids}
+
+    matters = Matter.objects.filter(**of("pk")).values(
         "id",
         "state",
         "registered_at",
@@ -265,26 +275,26 @@ def load_histories(matter_ids: Sequence[int]) -> list[History]:
     )
     by_matter: dict[int, History] = {m["id"]: History(dict(m), [], {}, [], [], []) for m in matters}
     for event in (
-        MatterEvent.objects.filter(matter_id__in=ids, action__in=_TIMELINE_ACTIONS)
+        MatterEvent.objects.filter(**of("matter_id"), action__in=_TIMELINE_ACTIONS)
         .order_by("at", "pk")
         .values("id", "matter_id", "at", "action", "data")
     ):
         by_matter[event["matter_id"]].events.append(dict(event))
-    for reply in Reply.objects.filter(matter_id__in=ids).values(
+    for reply in Reply.objects.filter(**of("matter_id")).values(
         "id", "matter_id", "round", "unit_id", "department_id", "at"
     ):
         by_matter[reply["matter_id"]].replies[reply["id"]] = dict(reply)
     for follow_up in (
-        FollowUp.objects.filter(matter_id__in=ids)
+        FollowUp.objects.filter(**of("matter_id"))
         .order_by("at", "pk")
         .values("matter_id", "reply_id", "rating", "contacted", "at")
     ):
         by_matter[follow_up["matter_id"]].follow_ups.append(dict(follow_up))
-    for deadline in Deadline.objects.filter(matter_id__in=ids).values(
+    for deadline in Deadline.objects.filter(**of("matter_id")).values(
         "matter_id", "stage", "due_at", "met_at", "overdue_at"
     ):
         by_matter[deadline["matter_id"]].deadlines.append(dict(deadline))
-    for supervision in Supervision.objects.filter(matter_id__in=ids).values(
+    for supervision in Supervision.objects.filter(**of("matter_id")).values(
         "matter_id", "raised_at"
     ):
         by_matter[supervision["matter_id"]].supervisions.append(dict(supervision))
@@ -341,18 +351,27 @@ def recompute(matter_ids: Sequence[int]) -> int:
     return len(replaced)
 
 
-def _part_rows(matter_id: int, cells: Contribution) -> Iterable[MatterPart]:
+PartRow = tuple[int, str, int, dt.date, int, int, int, int]
+PART_COLUMNS = (
+    "matter_id",
+    "part",
+    "seq",
+    "day",
+    "unit_id",
+    "department_key",
+    "category_id",
+    "value",
+)
+
+
+def _part_tuples(matter_id: int, cells: Contribution) -> Iterable[PartRow]:
     for (part, seq), (day, unit, department, category, value) in cells.items():
-        yield MatterPart(
-            matter_id=matter_id,
-            part=part,
-            seq=seq,
-            day=day,
-            unit_id=unit,
-            department_key=department,
-            category_id=category,
-            value=value,
-        )
+        yield (matter_id, part, seq, day, unit, department, category, value)
+
+
+def _part_rows(matter_id: int, cells: Contribution) -> Iterable[MatterPart]:
+    for row in _part_tuples(matter_id, cells):
+        yield MatterPart(**dict(zip(PART_COLUMNS, row, strict=True)))
 
 
 def _add_to_facts(
@@ -468,28 +487,21 @@ def refresh(
 # --- From scratch ----------------------------------------------------------------------------------
 
 
-def _insert_parts(rows: list[MatterPart]) -> None:
-    """Many rows at once: COPY on PostgreSQL (several times faster than INSERT), else bulk_create."""
+def _insert_parts(rows: list[PartRow]) -> None:
+    """Many rows at once: COPY of plain tuples on PostgreSQL (building a model instance per row
+    cost more than the rest of the rebuild), else bulk_create."""
     if connection.vendor != "postgresql":
-        MatterPart.objects.bulk_create(rows, batch_size=5000)
+        MatterPart.objects.bulk_create(
+            [MatterPart(**dict(zip(PART_COLUMNS, row, strict=True))) for row in rows],
+            batch_size=5000,
+        )
         return
-    columns = "matter_id, part, seq, day, unit_id, department_key, category_id, value"
+    columns = ", ".join(PART_COLUMNS)
     with connection.cursor() as cursor:
         raw = cursor.cursor  # the psycopg cursor
         with raw.copy(f"COPY {MatterPart._meta.db_table} ({columns}) FROM STDIN") as copy:
             for row in rows:
-                copy.write_row(
-                    (
-                        row.matter_id,
-                        row.part,
-                        row.seq,
-                        row.day,
-                        row.unit_id,
-                        row.department_key,
-                        row.category_id,
-                        row.value,
-                    )
-                )
+                copy.write_row(row)
 
 
 def _month_sql() -> str:
@@ -521,9 +533,9 @@ def rebuild(
             )
             if not ids:
                 break
-            rows: list[MatterPart] = []
-            for history in load_histories(ids):
-                rows.extend(_part_rows(history.matter["id"], parts_of(history)))
+            rows: list[PartRow] = []
+            for history in load_histories(ids, whole_range=True):
+                rows.extend(_part_tuples(history.matter["id"], parts_of(history)))
             _insert_parts(rows)
             done += len(ids)
             last_id = ids[-1]

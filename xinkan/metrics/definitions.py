@@ -218,6 +218,18 @@ TABLE_KEYS = [
 ]
 
 
+def display(kind: str, value: float | int | None) -> str:
+    """A figure as the pages, exports and reports show it: a rate as a percentage with one
+    decimal, days and hours with one decimal, counts with thousands separators, "—" undefined."""
+    if value is None:
+        return "—"
+    if kind == "rate":
+        return f"{float(value) * 100:.1f}%"
+    if kind in {"days", "hours"}:
+        return f"{float(value):.1f}"
+    return f"{int(value):,}"
+
+
 def evaluate(parts: Parts) -> dict[str, float | int | None]:
     return {indicator.key: indicator.compute(parts) for indicator in MATTER_INDICATORS}
 

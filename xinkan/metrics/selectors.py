@@ -2,26 +2,28 @@
 
 A unit's figures are those of its whole subtree: the sum of the fact rows of the units whose path
 starts with its path (a prefix range on the unit tree, docs/metrics.md). A department's are the rows
-with its key. Whole months come from `MonthlyFact`, the days left over from `DailyFact`.
+with its key. Whole months come from `MonthlyFact`, the days left over from `DailyFact`; figures for
+a category (and the categories below it) come from `DailyFact` alone, the only table with one.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q, QuerySet, Sum
-from django.db.models.functions import Substr
+from django.db.models.functions import Substr, TruncMonth
 from django.http import Http404
 
 from xinkan.audit import services as audit
+from xinkan.matters.models import Category
 from xinkan.metrics import definitions, providers
 from xinkan.metrics.models import DailyFact, MatterPart, MonthlyFact, Part
 from xinkan.metrics.periods import Period, add_months
-from xinkan.org.models import Department, Unit
+from xinkan.org.models import LEVEL_RANK, Department, Unit
 from xinkan.org.roles import Perm
 from xinkan.org.scope import get_scope
 
@@ -30,6 +32,8 @@ if TYPE_CHECKING:
 
 Target = Unit | Department
 PartSums = dict[str, int]
+# A category filter: the ids of a category and of every category below it; None for all.
+Categories = Sequence[int] | None
 
 
 # --- Access ----------------------------------------------------------------------------------------
@@ -74,6 +78,29 @@ def get_target(user: User, *, unit_id: Any = None, department_id: Any = None) ->
     raise _refuse(user, {"unit": str(unit_id or ""), "department": str(department_id or "")})
 
 
+def category_filter(category_id: Any) -> tuple[Category | None, Categories]:
+    """The category asked for (?category=<id>) and the ids it stands for: itself and every
+    category below it. Nothing (all categories) for an empty or unknown id."""
+    try:
+        wanted = int(category_id)
+    except (TypeError, ValueError):
+        return None, None
+    # The tree is a few dozen rows: read whole, walked here (any depth).
+    rows = list(Category.objects.values_list("pk", "parent_id"))
+    if wanted not in {pk for pk, _parent in rows}:
+        return None, None
+    below: dict[int, list[int]] = defaultdict(list)
+    for pk, parent in rows:
+        if parent is not None:
+            below[parent].append(pk)
+    ids, todo = [], [wanted]
+    while todo:
+        current = todo.pop()
+        ids.append(current)
+        todo.extend(below[current])
+    return Category.objects.get(pk=wanted), tuple(sorted(ids))
+
+
 # --- Sums of parts ---------------------------------------------------------------------------------
 
 
@@ -84,12 +111,12 @@ def _target_q(target: Target, *, unit_field: str = "unit") -> Q:
 
 
 def _period_querysets(
-    target_q: Q, period: Period, category: int | None = None
+    target_q: Q, period: Period, categories: Categories = None
 ) -> list[QuerySet[Any]]:
     """The fact rows of the period: whole months from the monthly table (unless a category is
     asked for: the monthly table has none), the other days from the daily table."""
     months, ranges = period.split()
-    if category is not None:
+    if categories is not None:
         ranges, months = [(period.start, period.end)], []
     querysets: list[QuerySet[Any]] = []
     if months:
@@ -97,21 +124,23 @@ def _period_querysets(
     if ranges:
         days = Q(*[Q(day__gte=a, day__lte=b) for a, b in ranges], _connector=Q.OR)
         daily = DailyFact.objects.filter(target_q, days)
-        if category is not None:
-            daily = daily.filter(category_id=category)
+        if categories is not None:
+            daily = daily.filter(category_id__in=list(categories))
         querysets.append(daily)
     return querysets
 
 
-def part_sums(target: Target, period: Period, *, category: int | None = None) -> PartSums:
+def part_sums(target: Target, period: Period, *, categories: Categories = None) -> PartSums:
     sums: PartSums = defaultdict(int)
-    for queryset in _period_querysets(_target_q(target), period, category):
+    for queryset in _period_querysets(_target_q(target), period, categories):
         for row in queryset.values("part").annotate(v=Sum("value")).order_by():
             sums[row["part"]] += int(row["v"] or 0)
     return dict(sums)
 
 
-def part_sums_by_child(units: list[Unit], period: Period) -> dict[int, PartSums]:
+def part_sums_by_child(
+    units: list[Unit], period: Period, *, categories: Categories = None
+) -> dict[int, PartSums]:
     """Each unit's subtree sums, for units of one depth, in one grouped query per table."""
     result: dict[int, PartSums] = {unit.pk: {} for unit in units}
     if not units:
@@ -123,7 +152,7 @@ def part_sums_by_child(units: list[Unit], period: Period) -> dict[int, PartSums]
     # The units' common parent (or the tree), then grouped by each row's prefix of the units' width.
     parent = units[0].path[: width - len(units[0].path.rstrip("/").split("/")[-1]) - 1]
     sums: dict[int, PartSums] = defaultdict(lambda: defaultdict(int))
-    for queryset in _period_querysets(Q(unit__path__startswith=parent), period):
+    for queryset in _period_querysets(Q(unit__path__startswith=parent), period, categories):
         rows = (
             queryset.annotate(prefix=Substr("unit__path", 1, width))
             .values("prefix", "part")
@@ -140,20 +169,39 @@ def part_sums_by_child(units: list[Unit], period: Period) -> dict[int, PartSums]
 
 
 def monthly_trend(
-    target: Target, last_month: dt.date, months: int = 12
+    target: Target, last_month: dt.date, months: int = 12, *, categories: Categories = None
 ) -> list[tuple[dt.date, PartSums]]:
-    """The part sums of each of `months` months up to `last_month`, from the monthly table."""
+    """The part sums of each of `months` months up to `last_month`, from the monthly table (from
+    the daily one, summed by month, for a category)."""
     first = add_months(last_month, -(months - 1))
     wanted = [add_months(first, i) for i in range(months)]
     sums: dict[dt.date, PartSums] = {month: {} for month in wanted}
-    rows = (
-        MonthlyFact.objects.filter(_target_q(target), month__gte=first, month__lte=wanted[-1])
-        .values("month", "part")
-        .annotate(v=Sum("value"))
-        .order_by()
-    )
+    rows: Iterable[dict[str, Any]]
+    if categories is None:
+        rows = (
+            MonthlyFact.objects.filter(_target_q(target), month__gte=first, month__lte=wanted[-1])
+            .values("month", "part")
+            .annotate(v=Sum("value"))
+            .order_by()
+        )
+    else:
+        rows = (
+            DailyFact.objects.filter(
+                _target_q(target),
+                category_id__in=list(categories),
+                day__gte=first,
+                day__lt=add_months(last_month, 1),
+            )
+            .annotate(month=TruncMonth("day"))
+            .values("month", "part")
+            .annotate(v=Sum("value"))
+            .order_by()
+        )
     for row in rows:
-        sums[row["month"]][row["part"]] = int(row["v"] or 0)
+        month = row["month"]
+        if isinstance(month, dt.datetime):
+            month = month.date()
+        sums[month][row["part"]] = int(row["v"] or 0)
     return [(month, sums[month]) for month in wanted]
 
 
@@ -192,18 +240,20 @@ def children_of(unit: Unit) -> list[Unit]:
 # --- Drill-down ------------------------------------------------------------------------------------
 
 
-def cases(target: Target, part: str, period: Period) -> QuerySet[MatterPart]:
-    """The cases behind a figure: the rows of `part` in the period for the target; their count is
-    the figure (each row counts 1, except the seconds-to-resolve sum, which lists the resolved)."""
+def cases(
+    target: Target, part: str, period: Period, *, categories: Categories = None
+) -> QuerySet[MatterPart]:
+    """The cases behind a figure: the rows of `part` in the period for the target (and category);
+    their count is the figure (each row counts 1, except the seconds-to-resolve sum, which lists
+    the resolved)."""
     if part not in Part.values or part == Part.RESOLVE_SECONDS:
         part = Part.RESOLVED
-    return (
-        MatterPart.objects.filter(
-            _target_q(target), part=part, day__gte=period.start, day__lte=period.end
-        )
-        .select_related("matter", "unit", "category")
-        .order_by("-day", "-matter_id", "seq")
+    rows = MatterPart.objects.filter(
+        _target_q(target), part=part, day__gte=period.start, day__lte=period.end
     )
+    if categories is not None:
+        rows = rows.filter(category_id__in=list(categories))
+    return rows.select_related("matter", "unit", "category").order_by("-day", "-matter_id", "seq")
 
 
 # --- Rankings --------------------------------------------------------------------------------------
@@ -211,13 +261,20 @@ def cases(target: Target, part: str, period: Period) -> QuerySet[MatterPart]:
 
 @dataclass
 class RankRow:
-    unit: Unit
+    target: Target  # a unit, or a department (the ranking of departments)
     figures: Figures
     score: float | None
     previous_score: float | None
     rank: int | None = None
     previous_rank: int | None = None
     rank_class: str = ""
+
+    @property
+    def unit(self) -> Unit:
+        """The ranked unit, in a ranking of units."""
+        if not isinstance(self.target, Unit):
+            raise TypeError("a row of the departments' ranking has no unit")
+        return self.target
 
     @property
     def movement(self) -> int | None:
@@ -242,6 +299,77 @@ def units_of_level(root: Unit, level: str) -> list[Unit]:
     return units
 
 
+def department_levels(root: Unit) -> list[str]:
+    """The levels of the units in `root`'s subtree that have active departments, top first
+    (a district's bureaus, a subdistrict's offices): departments are ranked level by level."""
+    levels = (
+        Department.objects.filter(
+            unit__path__startswith=root.path, unit__is_active=True, is_active=True
+        )
+        .values_list("unit__level", flat=True)
+        .distinct()
+        .order_by()
+    )
+    return sorted(set(levels), key=lambda level: LEVEL_RANK.get(level, len(LEVEL_RANK)))
+
+
+def departments_of_level(root: Unit, level: str) -> list[Department]:
+    """The active departments of the units of `level` in `root`'s subtree, by code."""
+    return list(
+        Department.objects.filter(
+            unit__path__startswith=root.path,
+            unit__level=level,
+            unit__is_active=True,
+            is_active=True,
+        )
+        .select_related("unit")
+        .order_by("code")
+    )
+
+
+def part_sums_by_department(
+    departments: Sequence[Department], period: Period, *, categories: Categories = None
+) -> dict[int, PartSums]:
+    """Each department's sums, in one grouped query per table (by the department key)."""
+    result: dict[int, PartSums] = {department.pk: {} for department in departments}
+    if not departments:
+        return result
+    keys = Q(department_key__in=sorted(result))
+    for queryset in _period_querysets(keys, period, categories):
+        rows = queryset.values("department_key", "part").annotate(v=Sum("value")).order_by()
+        for row in rows:
+            sums = result[int(row["department_key"])]
+            sums[row["part"]] = sums.get(row["part"], 0) + int(row["v"] or 0)
+    return result
+
+
+RankKey = tuple[bool, int]
+
+
+def _key(target: Target) -> RankKey:
+    return (isinstance(target, Department), target.pk)
+
+
+def _sums_of(targets: Sequence[Target], period: Period) -> dict[RankKey, PartSums]:
+    """Each target's sums: units in one grouped query per depth and table, departments in one
+    per table."""
+    sums: dict[RankKey, PartSums] = {}
+    by_width: dict[int, list[Unit]] = defaultdict(list)
+    departments: list[Department] = []
+    for target in targets:
+        if isinstance(target, Department):
+            departments.append(target)
+        else:
+            by_width[len(target.path)].append(target)
+    for group in by_width.values():
+        for pk, parts in part_sums_by_child(group, period).items():
+            sums[(False, pk)] = parts
+    if departments:
+        for pk, parts in part_sums_by_department(departments, period).items():
+            sums[(True, pk)] = parts
+    return sums
+
+
 def _rank(rows: Iterable[tuple[Any, float | None, int]]) -> dict[Any, int]:
     """Competition ranking ("1, 1, 3"): equal scores share a place. Units without a score, or
     with fewer valid follow-ups than the minimum, are not ranked."""
@@ -261,48 +389,43 @@ def _rank(rows: Iterable[tuple[Any, float | None, int]]) -> dict[Any, int]:
     return places
 
 
-def ranking(units: list[Unit], month: dt.date) -> list[RankRow]:
-    """The units (of one level) for a month: composite score, place, movement, class. Order: by
-    place, then unranked units; ties by unit code — deterministic."""
+def ranking(targets: Sequence[Target], month: dt.date) -> list[RankRow]:
+    """The units of one level — or the departments of the units of one level — for a month:
+    composite score, place, movement, class, by the same rules. Order: by place, then the
+    unranked; ties by code — deterministic."""
     period = Period.containing("month", month)
-    by_width: dict[int, list[Unit]] = defaultdict(list)
-    for unit in units:
-        by_width[len(unit.path)].append(unit)
-    current: dict[int, PartSums] = {}
-    previous: dict[int, PartSums] = {}
-    for group in by_width.values():
-        current.update(part_sums_by_child(group, period))
-        previous.update(part_sums_by_child(group, period.previous()))
+    current = _sums_of(targets, period)
+    previous = _sums_of(targets, period.previous())
     rows = []
-    for unit in units:
-        this = Figures.of(current.get(unit.pk, {}))
-        last = Figures.of(previous.get(unit.pk, {}))
+    for target in targets:
+        this = Figures.of(current.get(_key(target), {}))
+        last = Figures.of(previous.get(_key(target), {}))
         rows.append(
             RankRow(
-                unit=unit,
+                target=target,
                 figures=this,
                 score=_float(this.values["composite"]),
                 previous_score=_float(last.values["composite"]),
             )
         )
     places = _rank(
-        (row.unit.pk, row.score, row.figures.parts.get(Part.FOLLOW_UPS, 0)) for row in rows
+        (_key(row.target), row.score, row.figures.parts.get(Part.FOLLOW_UPS, 0)) for row in rows
     )
     previous_places = _rank(
         (
-            unit.pk,
-            _float(definitions.composite(previous.get(unit.pk, {}))),
-            previous.get(unit.pk, {}).get(Part.FOLLOW_UPS, 0),
+            _key(target),
+            _float(definitions.composite(previous.get(_key(target), {}))),
+            previous.get(_key(target), {}).get(Part.FOLLOW_UPS, 0),
         )
-        for unit in units
+        for target in targets
     )
     for row in rows:
-        row.rank = places.get(row.unit.pk)
-        row.previous_rank = previous_places.get(row.unit.pk)
+        row.rank = places.get(_key(row.target))
+        row.previous_rank = previous_places.get(_key(row.target))
         row.rank_class = (
             definitions.rank_class(row.score, row.previous_score) if row.rank is not None else ""
         )
-    rows.sort(key=lambda row: (row.rank is None, row.rank or 0, row.unit.code))
+    rows.sort(key=lambda row: (row.rank is None, row.rank or 0, row.target.code))
     return rows
 
 
@@ -321,22 +444,27 @@ class Dashboard:
     trend: list[tuple[dt.date, Figures]]
 
 
-def dashboard(target: Target, period: Period) -> Dashboard:
+def dashboard(target: Target, period: Period, *, categories: Categories = None) -> Dashboard:
     """Everything the dashboard shows, for a target the caller has checked (see get_target):
-    the period against the previous one, the children side by side, twelve months."""
+    the period against the previous one, the children side by side, twelve months — for one
+    category (and those below it) when `categories` is given. The other features' figures
+    (providers) have no matter category: they are left out under a category filter."""
     provided: dict[str, Any] = {}
     children: list[tuple[Unit, Figures]] = []
     if isinstance(target, Unit):
-        provided = providers.figures_by_unit([target], period.start, period.end)[target.pk]
+        if categories is None:
+            provided = providers.figures_by_unit([target], period.start, period.end)[target.pk]
         units = children_of(target)
-        sums = part_sums_by_child(units, period)
+        sums = part_sums_by_child(units, period, categories=categories)
         children = [(unit, Figures.of(sums[unit.pk])) for unit in units]
     return Dashboard(
-        current=Figures.of(part_sums(target, period), provided),
-        previous=Figures.of(part_sums(target, period.previous())),
+        current=Figures.of(part_sums(target, period, categories=categories), provided),
+        previous=Figures.of(part_sums(target, period.previous(), categories=categories)),
         children=children,
         trend=[
             (month, Figures.of(parts))
-            for month, parts in monthly_trend(target, period.end.replace(day=1))
+            for month, parts in monthly_trend(
+                target, period.end.replace(day=1), categories=categories
+            )
         ],
     )

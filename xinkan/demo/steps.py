@@ -18,7 +18,9 @@ from xinkan.accounts import services as account_services
 from xinkan.accounts.models import User
 from xinkan.aid.demo import seed_aid
 from xinkan.demo.names import OCCUPATIONS, person, same_surname
+from xinkan.hotspots.demo import seed_hotspots
 from xinkan.matters.demo import seed_matters
+from xinkan.matters.demo_history import seed_history
 from xinkan.mediation.demo import seed_disputes
 from xinkan.metrics.demo import seed_metrics
 from xinkan.org import services as org_services
@@ -298,8 +300,10 @@ STEPS: list[Callable[[DemoContext], None]] = [
     seed_volunteers,
     seed_pairings,
     seed_aid,
+    seed_history,
     seed_matters,
     seed_square,
     seed_disputes,
+    seed_hotspots,
     seed_metrics,
 ]

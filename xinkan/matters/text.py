@@ -551,18 +551,27 @@ def features(text: str) -> Counter[str]:
     return result
 
 
-def _contrasts(a: Counter[str], b: Counter[str]) -> int:
+def _contrasts(a: Counter[str], b: Counter[str], *, places: bool = True) -> int:
     marks_a = getattr(a, "marks", {})
     marks_b = getattr(b, "marks", {})
     count = 0
     for kind in marks_a.keys() & marks_b.keys():
+        if not places and not kind.startswith("family:"):
+            continue
         if marks_a[kind] - marks_b[kind] and marks_b[kind] - marks_a[kind]:
             count += 1
     return count
 
 
-def similarity(a: Counter[str] | str, b: Counter[str] | str) -> float:
-    """How likely two descriptions are the same matter, 0..1 (weighted Jaccard, cut by contrasts)."""
+def similarity(
+    a: Counter[str] | str, b: Counter[str] | str, *, across_places: bool = False
+) -> float:
+    """How likely two descriptions are the same matter, 0..1 (weighted Jaccard, cut by contrasts).
+
+    With `across_places`, how alike two problems are wherever they are: naming different
+    buildings, entrances, flats, roads or house numbers no longer cuts the score (the lifts of
+    building 3 and building 5 are one kind of problem in one neighbourhood: hot spots), while
+    different members of a family still do (低保 vs 临时救助)."""
     fa = _cached_features(a) if isinstance(a, str) else a
     fb = _cached_features(b) if isinstance(b, str) else b
     if not fa or not fb:
@@ -573,7 +582,7 @@ def similarity(a: Counter[str] | str, b: Counter[str] | str) -> float:
     union = sum(fa.values()) + sum(fb.values()) - inter
     if union <= 0:
         return 0.0
-    return inter / union * CONTRAST ** _contrasts(fa, fb)
+    return inter / union * CONTRAST ** _contrasts(fa, fb, places=not across_places)
 
 
 def best_matches(

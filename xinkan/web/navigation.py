@@ -32,6 +32,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("volunteers", _("Volunteers"), "volunteers:list", Perm.VOLUNTEERS_VIEW),
     NavItem("aid", _("Drives and stations"), "aid:index", Perm.AID_VIEW),
     NavItem("metrics", _("Performance"), "metrics:dashboard", Perm.METRICS_VIEW),
+    NavItem("hotspots", _("Hot spots"), "hotspots:list", Perm.METRICS_VIEW),
     NavItem("square", _("Public affairs square"), "square:list", Perm.SQUARE_VIEW),
     NavItem("audit", _("Audit log"), "audit:list", Perm.AUDIT_VIEW, superuser=True),
     NavItem("admin", _("Administration"), "admin:index", Perm.ORG_MANAGE, superuser=True),

@@ -8,7 +8,7 @@ from xinkan.matters.services._core import InvalidTransition, MatterError, StaleM
 from xinkan.matters.services.companions import record_visit, release_matter, take_matter
 from xinkan.matters.services.follow_up import decide_review, record_follow_up, request_review
 from xinkan.matters.services.intake import Intake, IntakeResult, register_matter
-from xinkan.matters.services.links import decide_candidate, merge_into
+from xinkan.matters.services.links import decide_candidate, link_related, merge_into
 from xinkan.matters.services.sweep import SweepReport, sweep, sweep_all
 from xinkan.matters.services.workflow import (
     accept_matter,
@@ -41,6 +41,7 @@ __all__ = [
     "decline_matter",
     "dispatch_matter",
     "handle_by_unit",
+    "link_related",
     "merge_into",
     "object_to_dispatch",
     "record_follow_up",

@@ -109,6 +109,11 @@ class IntakeResult:
     candidates: list[tuple[Matter, float]] = field(default_factory=list)
 
 
+def comparable_text(title: str, description: str) -> str:
+    """What the duplicate finder compares of a matter (also the hot spots' clustering)."""
+    return f"{title} {description}"
+
+
 def community_of(unit: Unit) -> Unit:
     """The community (or village) containing `unit`, where small matters are settled (枫桥经验)."""
     if LEVEL_RANK[unit.level] <= LEVEL_RANK[Level.COMMUNITY]:
@@ -213,8 +218,8 @@ def _same_person_match(
     # Compared as stored: a matter registered without a title gets one from its description.
     title = data.title.strip() or _title_from(data.description)
     matches = text.best_matches(
-        f"{title} {data.description.strip()}",
-        ((m.pk, f"{m.title} {m.description}") for m in matters),
+        comparable_text(title, data.description.strip()),
+        ((m.pk, comparable_text(m.title, m.description)) for m in matters),
         threshold=REPEAT_THRESHOLD,
         limit=1,
     )
@@ -477,8 +482,8 @@ def find_candidates(matter: Matter) -> list[tuple[Matter, float]]:
         .only("pk", "title", "description", "registered_at", "state")[:CANDIDATE_SCAN_LIMIT]
     )
     matches = text.best_matches(
-        f"{matter.title} {matter.description}",
-        ((m.pk, f"{m.title} {m.description}") for m in nearby),
+        comparable_text(matter.title, matter.description),
+        ((m.pk, comparable_text(m.title, m.description)) for m in nearby),
         threshold=CANDIDATE_THRESHOLD,
     )
     by_id = {m.pk: m for m in nearby}

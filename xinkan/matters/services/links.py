@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from django.db.models import F
@@ -33,6 +34,36 @@ def decide_candidate(link: MatterLink, *, by: User, kind: str) -> MatterLink:
     )
     _core.bump_version(matter)
     return link
+
+
+@_core.atomic_service
+def link_related(matter: Matter, others: Iterable[Matter], *, by: User, note: str = "") -> int:
+    """Mark `others` as related to `matter` (the reports behind a proactive matter, a shared problem
+    followed as one), each listed on the matter's page: one history row for all of them. A pending
+    candidate among them is decided as related; a decided link stays as it was. Only matters the
+    user may see are linked. Returns how many links were added or decided."""
+    from xinkan.matters.selectors import matters_for
+
+    _core.require_unit_perm(by, matter, Perm.MATTERS_ACCEPT, "link")
+    wanted = {other.pk for other in others} - {matter.pk}
+    visible = set(matters_for(by).filter(pk__in=wanted).values_list("pk", flat=True))
+    existing = dict(
+        MatterLink.objects.filter(matter=matter, other_id__in=visible).values_list(
+            "other_id", "kind"
+        )
+    )
+    decided = [pk for pk, kind in existing.items() if kind == LinkKind.CANDIDATE]
+    MatterLink.objects.filter(matter=matter, other_id__in=decided).update(kind=LinkKind.RELATED)
+    added = sorted(visible - existing.keys())
+    MatterLink.objects.bulk_create(
+        [MatterLink(matter=matter, other_id=pk, kind=LinkKind.RELATED) for pk in added]
+    )
+    changed = sorted([*added, *decided])
+    if not changed:
+        return 0
+    _core.event(matter, by=by, action="link_related", note=note, data={"others": changed})
+    _core.bump_version(matter)
+    return len(changed)
 
 
 @_core.atomic_service

@@ -1,11 +1,14 @@
 """/api/v1/residents, /volunteers and /pairings: the same scope as the pages; numbers masked in
 lists and for callers who may not see them in full; sensitive colours only for those permitted;
-a resident's record read is audited."""
+a resident's record read is audited. Care visits and new household members go through the
+residents services (idempotent, audited, refused outside the area)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 
+import pytest
 from django.utils import timezone
 
 from tests import factories
@@ -13,7 +16,7 @@ from tests.api.conftest import bearer, issue
 from xinkan.audit.models import AuditEntry
 from xinkan.org.roles import Perm, Role
 from xinkan.residents import services as residents
-from xinkan.residents.models import ColourCategory
+from xinkan.residents.models import CareVisit, ColourCategory, Resident
 from xinkan.volunteers import pairings
 from xinkan.volunteers import services as volunteers
 
@@ -95,3 +98,140 @@ def test_a_token_without_the_permission_is_refused(cast, api_client):
     token = issue(cast, perms=[Perm.MATTERS_VIEW], name="只看诉求")
     assert api_client.get("/api/v1/residents", **bearer(token.secret)).status_code == 403
     assert api_client.get("/api/v1/volunteers", **bearer(token.secret)).status_code == 403
+
+
+# --- Writes: a care visit, a new member of a household ---------------------------------------------
+
+
+def post(client, url, body, secret, **headers):  # type: ignore[no-untyped-def]
+    return client.post(
+        url, json.dumps(body), content_type="application/json", **bearer(secret, **headers)
+    )
+
+
+def test_a_care_visit_is_recorded_by_the_token_and_audited(cast, api_client):
+    person = factories.resident(cast.grid, name="李秀英")
+    token = issue(cast)
+    day = timezone.localdate() - dt.timedelta(days=1)
+    response = post(
+        api_client,
+        f"/api/v1/residents/{person.pk}/care-visits",
+        {"found": "老人身体尚可，冰箱里缺少蔬菜。", "visited_on": str(day)},
+        token.secret,
+    )
+    assert response.status_code == 201, response.content
+    visit = CareVisit.objects.get()
+    assert visit.visited_by == token.token.user and visit.visited_on == day
+    assert response.json()["id"] == visit.pk
+    assert AuditEntry.objects.filter(action="residents.visit.recorded").count() == 1
+
+
+def test_a_retried_care_visit_is_recorded_once(cast, api_client):
+    person = factories.resident(cast.grid, name="李秀英")
+    token = issue(cast)
+    url = f"/api/v1/residents/{person.pk}/care-visits"
+    body = {"found": "老人身体尚可。"}
+    first = post(api_client, url, body, token.secret, HTTP_IDEMPOTENCY_KEY="c-1")
+    again = post(api_client, url, body, token.secret, HTTP_IDEMPOTENCY_KEY="c-1")
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json() and again["Idempotent-Replayed"] == "true"
+    assert CareVisit.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"found": "x"}, "found"),
+        ({"found": "老人身体尚可。", "visited_on": "2999-01-01"}, "visited_on"),
+        ({"found": "老人身体尚可。", "visited_on": "yesterday"}, "visited_on"),
+        ({}, "found"),
+    ],
+)
+def test_care_visit_errors_name_the_field(cast, api_client, body, field):
+    person = factories.resident(cast.grid, name="李秀英")
+    token = issue(cast)
+    response = post(api_client, f"/api/v1/residents/{person.pk}/care-visits", body, token.secret)
+    assert response.status_code == 400
+    assert field in response.json()["error"]["fields"]
+    assert not CareVisit.objects.exists()
+
+
+def test_care_visits_outside_the_area_or_without_the_permission_are_refused(cast, api_client):
+    elsewhere = factories.resident(cast.neighbour_grid, name="别处的人")
+    mine = factories.resident(cast.grid, name="李秀英")
+    token = issue(cast)
+    body = {"found": "老人身体尚可。"}
+    response = post(api_client, f"/api/v1/residents/{elsewhere.pk}/care-visits", body, token.secret)
+    assert response.status_code == 404
+    reader = issue(cast, perms=[Perm.RESIDENTS_VIEW], name="只读")
+    response = post(api_client, f"/api/v1/residents/{mine.pk}/care-visits", body, reader.secret)
+    assert response.status_code == 403
+    assert not CareVisit.objects.exists()
+    assert AuditEntry.objects.filter(action="residents.visit.denied").count() == 1
+
+
+def member_body(home, **extra):  # type: ignore[no-untyped-def]
+    body = {"household": home.pk, "name": "李秀英", "relation": "户主", "id_number": ID_NUMBER}
+    body.update(extra)
+    return body
+
+
+def test_a_member_is_added_to_a_household_with_the_archives_checks(cast, api_client):
+    household = factories.household(cast.grid)
+    token = issue(cast)
+    response = post(api_client, "/api/v1/residents", member_body(household), token.secret)
+    assert response.status_code == 201, response.content
+    got = response.json()
+    person = Resident.objects.get()
+    assert got["id"] == person.pk and person.household == household and person.unit == cast.grid
+    assert got["birth_date"] == "1953-08-10" and got["gender"] == "female"
+    assert got["id_number"] == ID_NUMBER  # the community worker's role sees it in full
+    assert AuditEntry.objects.filter(action="residents.resident.created").count() == 1
+    twice = post(api_client, "/api/v1/residents", member_body(household), token.secret)
+    assert twice.status_code == 400 and "id_number" in twice.json()["error"]["fields"]
+    assert Resident.objects.count() == 1
+
+
+def test_a_retried_member_is_added_once(cast, api_client):
+    household = factories.household(cast.grid)
+    token = issue(cast)
+    body = member_body(household, id_number="")
+    first = post(api_client, "/api/v1/residents", body, token.secret, HTTP_IDEMPOTENCY_KEY="r1")
+    again = post(api_client, "/api/v1/residents", body, token.secret, HTTP_IDEMPOTENCY_KEY="r1")
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert Resident.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"id_number": "110105195308100021"}, "id_number"),  # wrong check digit
+        ({"phone": "12ab"}, "phone"),
+        ({"name": ""}, "name"),
+        ({"household": 999999}, "household"),
+        ({"gender": "x"}, "gender"),
+    ],
+)
+def test_member_errors_name_the_field_and_add_nobody(cast, api_client, change, field):
+    household = factories.household(cast.grid)
+    token = issue(cast)
+    response = post(api_client, "/api/v1/residents", member_body(household, **change), token.secret)
+    assert response.status_code == 400, response.content
+    assert field in response.json()["error"]["fields"]
+    assert not Resident.objects.exists()
+
+
+def test_members_are_added_only_within_the_area(cast, api_client):
+    elsewhere = factories.household(cast.neighbour_grid)
+    mine = factories.household(cast.grid)
+    token = issue(cast)
+    response = post(api_client, "/api/v1/residents", member_body(elsewhere), token.secret)
+    assert response.status_code == 400 and "household" in response.json()["error"]["fields"]
+    reader = issue(cast, perms=[Perm.RESIDENTS_VIEW], name="只读")
+    response = post(api_client, "/api/v1/residents", member_body(mine), reader.secret)
+    assert response.status_code == 403
+    cadre = issue(cast, role=Role.SUBDISTRICT_CADRE, unit=cast.subdistrict, name="街道")
+    response = post(api_client, "/api/v1/residents", member_body(mine), cadre.secret)
+    assert response.status_code == 403  # a cadre reads the archive but does not keep it
+    assert not Resident.objects.exists()

@@ -43,6 +43,7 @@ api.add_router("", residents.router)
 api.add_router("", disputes.router)
 api.add_router("", metrics.router)
 api.add_router("", square.router)
+api.add_router("", "xinkan.api.routers.webhooks.router")
 
 
 def _json_405(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

@@ -18,6 +18,8 @@ from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 
 from xinkan.matters.services import InvalidTransition, MatterError, StaleMatter
+from xinkan.mediation.services import MediationError, StaleDispute
+from xinkan.square.services import SquareError
 
 
 class ErrorDetail(Schema):
@@ -131,6 +133,17 @@ def install(api: NinjaAPI) -> None:
             return error_response(409, "invalid_state", exc.message)
         return error_response(400, exc.code, exc.message)
 
+    def on_mediation_error(request: HttpRequest, exc: MediationError) -> HttpResponse:
+        # Every refusal of the mediation services is about where the dispute stands (no longer
+        # mediated, the last step, no lawyer free of conflicts): a conflict with its state.
+        code = "stale" if isinstance(exc, StaleDispute) else "invalid_state"
+        return error_response(409, code, exc.message)
+
+    def on_square_error(request: HttpRequest, exc: SquareError) -> HttpResponse:
+        # The square's refusals mix the request's content (a question too short) and the state
+        # of the session or question: the service's message says which.
+        return error_response(400, "refused", exc.message)
+
     def on_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
         return error_response(403, "forbidden", str(exc) or _("You may not do this."), None)
 
@@ -163,6 +176,8 @@ def install(api: NinjaAPI) -> None:
     _add(api, NinjaValidationError, on_validation)
     _add(api, DjangoValidationError, on_django_validation)
     _add(api, MatterError, on_matter_error)
+    _add(api, MediationError, on_mediation_error)
+    _add(api, SquareError, on_square_error)
     _add(api, PermissionDenied, on_denied)
     _add(api, Http404, on_not_found)
     _add(api, AuthenticationError, on_unauthenticated)

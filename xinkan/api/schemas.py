@@ -4,13 +4,49 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Any, Literal
 
+from django.utils import timezone
 from ninja import Field, Schema
+from pydantic import AfterValidator, field_validator
 
 ChannelIn = Literal["visit", "letter", "phone", "online", "patrol", "proactive", "system"]
 OutcomeIn = Literal["supported", "explained", "not_supported"]
 RatingIn = Literal["satisfied", "mostly", "dissatisfied"]
+# The largest id or version the database keeps (a 32-bit integer column).
+MAX_INT = 2**31 - 1
+
+
+def _local(value: dt.datetime) -> dt.datetime:
+    """A time without an offset is local time (Asia/Shanghai), as on the staff pages' forms;
+    years far outside any record are refused rather than overflowing on conversion."""
+    if not 1900 <= value.year <= 2100:
+        raise ValueError("year out of range")
+    return timezone.make_aware(value) if timezone.is_naive(value) else value
+
+
+LocalDatetime = Annotated[dt.datetime, AfterValidator(_local)]
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list | tuple):
+        return any(_has_nul(item) for item in value)
+    return False
+
+
+class Input(Schema):
+    """The base of what callers send (bodies and query filters). PostgreSQL keeps no NUL
+    character in text: such a value is refused here as invalid, on every database, instead of
+    failing in the database."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        if _has_nul(value):
+            raise ValueError("NUL character")
+        return value
 
 
 class Ref(Schema):
@@ -116,7 +152,7 @@ class MatterDetail(MatterSummary):
     timeline: list[EventOut]
 
 
-class IntakeIn(Schema):
+class IntakeIn(Input):
     category: str = Field(..., description="A category code (GET /categories).")
     unit: int = Field(..., description="The place: the id of a grid or community in scope.")
     description: str = Field(..., min_length=1, max_length=5000)
@@ -156,7 +192,7 @@ class IntakeOut(Schema):
     )
 
 
-class Versioned(Schema):
+class Versioned(Input):
     version: int | None = Field(
         None, description="The matter's version as read; or send it in an If-Match header."
     )
@@ -174,7 +210,7 @@ class DispatchIn(Versioned):
     lead_department: int
     co_departments: list[int] = []
     note: str = Field("", max_length=2000)
-    due_at: dt.datetime | None = None
+    due_at: LocalDatetime | None = None
 
 
 class TransferIn(ReasonIn):

@@ -21,6 +21,7 @@ from xinkan.api.schemas import (
     DecideReviewIn,
     DispatchIn,
     FollowUpIn,
+    Input,
     IntakeIn,
     IntakeOut,
     MatterDetail,
@@ -152,7 +153,7 @@ def _detail_response(user: Any, matter: Matter, status: int = 200) -> HttpRespon
     return response
 
 
-class MatterQuery(Schema):
+class MatterQuery(Input):
     state: State | None = None
     category: int | None = Field(None, description="A category id (its subcategories too).")
     unit: int | None = Field(None, description="A unit id: matters arising in its subtree.")
@@ -280,7 +281,7 @@ def _version(request: HttpRequest, payload: Versioned) -> int:
     if payload.version is not None:
         return payload.version
     header = request.headers.get("If-Match", "").strip().removeprefix("W/").strip('"')
-    if header.isdigit():
+    if header.isascii() and header.isdigit():
         return int(header)
     raise ApiError(
         428,

@@ -12,6 +12,7 @@ from ninja import Query, Router, Schema
 
 from xinkan.api.auth import caller
 from xinkan.api.errors import ErrorBody
+from xinkan.api.schemas import Input
 from xinkan.metrics import definitions, selectors
 from xinkan.metrics.periods import Period, add_months
 from xinkan.org.models import Level, Unit
@@ -19,10 +20,16 @@ from xinkan.org.roles import Perm
 from xinkan.org.scope import get_scope
 
 router = Router(tags=["performance"])
-ERRORS: dict[int, Any] = {401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 429: ErrorBody}
+ERRORS: dict[int, Any] = {
+    400: ErrorBody,
+    401: ErrorBody,
+    403: ErrorBody,
+    404: ErrorBody,
+    429: ErrorBody,
+}
 
 
-class FigureParams(Schema):
+class FigureParams(Input):
     unit: int | None = None
     department: int | None = None
     period: str = "month"
@@ -42,7 +49,7 @@ class FiguresOut(Schema):
     labels: dict[str, str]
 
 
-class RankingParams(Schema):
+class RankingParams(Input):
     level: str = Level.SUBDISTRICT
     month: dt.date | None = None
 

@@ -17,7 +17,13 @@ from xinkan.org.roles import Perm
 from xinkan.org.scope import get_scope
 
 router = Router(tags=["organisation"])
-ERRORS: dict[int, Any] = {401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 429: ErrorBody}
+ERRORS: dict[int, Any] = {
+    400: ErrorBody,
+    401: ErrorBody,
+    403: ErrorBody,
+    404: ErrorBody,
+    429: ErrorBody,
+}
 
 
 class UnitPage(Schema):

@@ -1,7 +1,10 @@
-"""Residents, volunteers and pairings (read only), through the same scope-filtered selectors as
-the pages. ID numbers and phones are masked unless the caller may see them in full for that
-resident's unit; sensitive colour categories only for those permitted; every resident's record
-read is audited, as on the resident page."""
+"""Residents, through the same scope-filtered selectors and services as the archive pages: the
+list and one resident's record (read audited), adding a resident to a household, and recording a
+care visit (both idempotent). ID numbers and phones are masked unless the caller may see them in
+full for that resident's unit; sensitive colour categories only for those permitted.
+
+Correcting a resident's facts is not offered here: a resident carries no version, so an edit
+through the API could silently overwrite one made on the page meanwhile."""
 
 from __future__ import annotations
 
@@ -9,25 +12,37 @@ import datetime as dt
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, QueryDict
-from ninja import Query, Router, Schema
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Router, Schema
 
+from xinkan.api import idempotency
 from xinkan.api.auth import caller
-from xinkan.api.errors import ErrorBody
+from xinkan.api.errors import ApiError, ErrorBody
 from xinkan.api.pagination import PageParams, page
-from xinkan.api.schemas import PageMeta
+from xinkan.api.routers import volunteers
+from xinkan.api.schemas import MAX_INT, Input, PageMeta
 from xinkan.core.phones import mask_phone
 from xinkan.org.roles import Perm
 from xinkan.org.scope import get_scope
+from xinkan.residents import services
 from xinkan.residents.identity import mask_id_number
 from xinkan.residents.listing import resident_listing
-from xinkan.residents.models import Resident
+from xinkan.residents.models import CareVisit, Gender, Household, Resident
 from xinkan.residents.selectors import colours_of, get_resident_for_user
-from xinkan.volunteers import selectors as volunteer_selectors
-from xinkan.volunteers.models import Pairing, Volunteer
 
-router = Router(tags=["residents and volunteers"])
-ERRORS: dict[int, Any] = {401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 429: ErrorBody}
+router = Router(tags=["residents"])
+# Volunteers and pairings have their own module, mounted here so that api.py keeps one router
+# per area of the pages (residents and volunteers share the community's archive).
+router.add_router("", volunteers.router)
+READ: dict[int, Any] = {
+    400: ErrorBody,
+    401: ErrorBody,
+    403: ErrorBody,
+    404: ErrorBody,
+    429: ErrorBody,
+}
+WRITE: dict[int, Any] = {**READ, 409: ErrorBody, 422: ErrorBody}
 
 
 class ResidentOut(Schema):
@@ -61,7 +76,7 @@ class ResidentPage(Schema):
     items: list[ResidentOut]
 
 
-class ResidentFilters(Schema):
+class ResidentFilters(Input):
     q: str = ""
     unit: int | None = None
     colour: str = ""
@@ -86,7 +101,7 @@ def _out(resident: Resident, full: bool) -> dict[str, Any]:
     }
 
 
-@router.get("/residents", response={200: ResidentPage, **ERRORS}, summary="Residents in scope")
+@router.get("/residents", response={200: ResidentPage, **READ}, summary="Residents in scope")
 def list_residents(
     request: HttpRequest, filters: Query[ResidentFilters], paging: Query[PageParams]
 ) -> dict[str, Any]:
@@ -106,7 +121,7 @@ def list_residents(
 
 @router.get(
     "/residents/{resident_id}",
-    response={200: ResidentDetailOut, **ERRORS},
+    response={200: ResidentDetailOut, **READ},
     summary="One resident (audited)",
 )
 def get_resident(request: HttpRequest, resident_id: int) -> dict[str, Any]:
@@ -126,108 +141,122 @@ def get_resident(request: HttpRequest, resident_id: int) -> dict[str, Any]:
     return {**_out(resident, full=full), "colours": colours}
 
 
-class VolunteerOut(Schema):
-    id: int
-    name: str
-    unit_id: int
-    skills: list[str]
-    available_days: list[int]
-    max_pairings: int
-    is_active: bool
-    phone: str  # always masked
+# --- Writes --------------------------------------------------------------------------------------
 
 
-class VolunteerPage(Schema):
-    meta: PageMeta
-    items: list[VolunteerOut]
+class ResidentIn(Input):
+    """The household page's "add a member" form."""
 
-
-class PairingOut(Schema):
-    id: int
-    code: str
-    status: str
-    volunteer_id: int | None
-    team_id: int | None
-    resident_id: int
-    need_id: int
-    unit_id: int
-    visit_every_days: int
-    starts_on: dt.date
-    ends_on: dt.date
-    last_visit_on: dt.date | None
-    next_visit_due: dt.date
-    behind: bool
-
-
-class PairingPage(Schema):
-    meta: PageMeta
-    items: list[PairingOut]
-
-
-@router.get("/volunteers", response={200: VolunteerPage, **ERRORS}, summary="Volunteers in scope")
-def list_volunteers(request: HttpRequest, paging: Query[PageParams]) -> dict[str, Any]:
-    user = caller(request)
-    if not get_scope(user).has_perm(Perm.VOLUNTEERS_VIEW):
-        raise PermissionDenied
-    volunteers = volunteer_selectors.volunteers_for(user).order_by("unit__path", "name", "pk")
-    items, meta = page(volunteers, paging)
-    return {"meta": meta, "items": [_volunteer(v) for v in items]}
-
-
-def _volunteer(volunteer: Volunteer) -> dict[str, Any]:
-    return {
-        "id": volunteer.pk,
-        "name": volunteer.name,
-        "unit_id": volunteer.unit_id,
-        "skills": list(volunteer.skills or []),
-        "available_days": list(volunteer.available_days or []),
-        "max_pairings": volunteer.max_pairings,
-        "is_active": volunteer.is_active,
-        "phone": mask_phone(volunteer.phone) if volunteer.phone else "",
-    }
-
-
-class PairingFilters(Schema):
-    behind: bool = False
-    status: str = ""
-
-
-@router.get(
-    "/pairings", response={200: PairingPage, **ERRORS}, summary="One-to-one pairings in scope"
-)
-def list_pairings(
-    request: HttpRequest, filters: Query[PairingFilters], paging: Query[PageParams]
-) -> dict[str, Any]:
-    user = caller(request)
-    if not get_scope(user).has_perm(Perm.VOLUNTEERS_VIEW):
-        raise PermissionDenied
-    pairings = (
-        volunteer_selectors.pairings_behind(user)
-        if filters.behind
-        else volunteer_selectors.pairings_for(user)
+    household: int = Field(..., ge=1, le=MAX_INT, description="The household's id.")
+    name: str = Field(..., min_length=1, max_length=60)
+    relation: str = Field("", max_length=20, description="Relation to the head (户主, 配偶 …).")
+    id_number: str = Field(
+        "", max_length=18, description="Checked (GB 11643); gives the birth date and gender."
     )
-    if filters.status in Pairing.Status.values:
-        pairings = pairings.filter(status=filters.status)
-    items, meta = page(pairings.order_by("next_visit_due", "pk"), paging)
-    return {
-        "meta": meta,
-        "items": [
-            {
-                "id": p.pk,
-                "code": p.code,
-                "status": p.status,
-                "volunteer_id": p.volunteer_id,
-                "team_id": p.team_id,
-                "resident_id": p.resident_id,
-                "need_id": p.need_id,
-                "unit_id": p.unit_id,
-                "visit_every_days": p.visit_every_days,
-                "starts_on": p.starts_on,
-                "ends_on": p.ends_on,
-                "last_visit_on": p.last_visit_on,
-                "next_visit_due": p.next_visit_due,
-                "behind": p.is_behind(),
-            }
-            for p in items
-        ],
+    phone: str = Field("", max_length=20)
+    gender: Gender = Gender.UNKNOWN
+    birth_date: dt.date | None = None
+    occupation: str = Field("", max_length=60)
+    address: str = Field("", max_length=200, description="Empty: the household's address.")
+
+
+class CareVisitIn(Input):
+    found: str = Field(..., min_length=1, max_length=5000, description="What was found.")
+    visited_on: dt.date | None = Field(None, description="Today when left out.")
+
+
+class CareVisitOut(Schema):
+    id: int
+    resident_id: int
+    visited_on: dt.date
+    found: str
+    visited_by: str
+    created_at: dt.datetime
+
+
+def _add_resident(request: HttpRequest, payload: ResidentIn) -> tuple[int, dict[str, Any]]:
+    user = caller(request)
+    household = (
+        get_scope(user)
+        .filter_units(Household.objects.all(), Perm.RESIDENTS_VIEW)
+        .select_related("unit")
+        .filter(pk=payload.household)
+        .first()
+    )
+    if household is None:
+        raise ApiError(
+            400,
+            "invalid",
+            _("Some values are not valid."),
+            {"household": [_("Unknown household.")]},
+        )
+    resident = services.register_resident(
+        name=payload.name,
+        unit=household.unit,
+        by=user,
+        household=household,
+        relation=payload.relation,
+        gender=payload.gender,
+        birth_date=payload.birth_date,
+        address=payload.address,
+        occupation=payload.occupation,
+        id_number=payload.id_number,
+        phone=payload.phone,
+    )
+    full = get_scope(user).covers_unit(resident.unit, Perm.RESIDENTS_VIEW_PERSONAL)
+    body = {**_out(resident, full=full), "colours": []}
+    return 201, ResidentDetailOut.model_validate(body).model_dump(mode="json")
+
+
+@router.post(
+    "/residents",
+    response={201: ResidentDetailOut, **WRITE},
+    summary="Add a resident to a household",
+    description=(
+        "As the household page's form, with the same checks (ID number check digit, one entry "
+        "per ID number, the household's unit in the caller's area). Send an `Idempotency-Key` "
+        "header: a retry returns the first answer and adds nobody."
+    ),
+    openapi_extra={"parameters": [idempotency.OPENAPI_PARAMETER]},
+)
+def add_resident(request: HttpRequest, payload: ResidentIn) -> HttpResponse:
+    if not get_scope(caller(request)).has_perm(Perm.RESIDENTS_MANAGE):
+        raise PermissionDenied
+    return idempotency.run(
+        request, payload.model_dump(mode="json"), lambda _key: _add_resident(request, payload)
+    )
+
+
+def _care_visit(request: HttpRequest, resident: Resident, payload: CareVisitIn) -> dict[str, Any]:
+    user = caller(request)
+    visit: CareVisit = services.record_care_visit(
+        resident, by=user, found=payload.found, visited_on=payload.visited_on
+    )
+    body = {
+        "id": visit.pk,
+        "resident_id": resident.pk,
+        "visited_on": visit.visited_on,
+        "found": visit.found,
+        "visited_by": str(user),
+        "created_at": visit.created_at,
     }
+    return CareVisitOut.model_validate(body).model_dump(mode="json")
+
+
+@router.post(
+    "/residents/{resident_id}/care-visits",
+    response={201: CareVisitOut, **WRITE},
+    summary="Record a care visit (走访)",
+    description=(
+        "Who went (the caller), when, what was found. Send an `Idempotency-Key` header: a "
+        "retry returns the first answer and records nothing new."
+    ),
+    openapi_extra={"parameters": [idempotency.OPENAPI_PARAMETER]},
+)
+def record_care_visit(request: HttpRequest, resident_id: int, payload: CareVisitIn) -> HttpResponse:
+    resident = get_resident_for_user(caller(request), resident_id, audit_view=False)
+    return idempotency.run(
+        request,
+        payload.model_dump(mode="json"),
+        lambda _key: (201, _care_visit(request, resident, payload)),
+    )

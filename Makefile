@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test install install-dev check lint format migrate messages serve clean
+.PHONY: demo test install install-dev check lint format migrate messages serve clean seed-scale bench
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -61,3 +61,21 @@ serve: install
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+
+# --- Scale and speed (PostgreSQL; give DATABASE_URL, e.g. postgresql://postgres@127.0.0.1/xinkan_bench)
+# Production settings (DEBUG off) with keys for the generated data only; never use them elsewhere.
+PRESET ?= district
+BENCH_ENV = XINKAN_DEBUG= SECRET_KEY=xinkan-benchmark-only \
+	XINKAN_DATA_KEYS=bench:eGlua2FuLWJlbmNobWFyay1kYXRhLWtleS0zMmJ5dGU= \
+	XINKAN_INDEX_KEY=eGlua2FuLWJlbmNobWFyay1pbmRleC1rZXktMzJieXQ= \
+	ALLOWED_HOSTS=127.0.0.1,localhost
+
+## make seed-scale PRESET=district|city|small: generate (or complete) the data set
+seed-scale: install
+	$(BENCH_ENV) $(PY) manage.py migrate --noinput
+	$(BENCH_ENV) $(PY) manage.py seed_scale --preset $(PRESET)
+
+## make bench PRESET=district: seed if needed, then measure; figures in var/bench/bench-*.json
+bench: install
+	$(BENCH_ENV) $(PY) manage.py migrate --noinput
+	$(BENCH_ENV) $(PY) manage.py bench --preset $(PRESET) $(BENCH_ARGS)

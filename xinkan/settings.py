@@ -69,14 +69,17 @@ INSTALLED_APPS = [
     "xinkan.matters",
     "xinkan.mediation",
     "xinkan.metrics",
+    "xinkan.hotspots",
     "xinkan.volunteers",
     "xinkan.aid",
     "xinkan.square",
     "xinkan.portal",
     "xinkan.api",
+    "xinkan.webhooks",
     "ninja",  # its templates and static files: the API docs page is served without a CDN
     "xinkan.web",
     "xinkan.demo",
+    "xinkan.bench",
 ]
 
 MIDDLEWARE = [
@@ -184,6 +187,24 @@ CELERY_BEAT_SCHEDULE = {
     "refresh-metrics": {
         "task": "xinkan.metrics.tasks.refresh_metrics",
         "schedule": 60,
+    },
+    # Hot spots compare thousands of texts: every 15 minutes, stored for the pages.
+    "refresh-hotspots": {
+        "task": "xinkan.hotspots.tasks.refresh_hotspots",
+        "schedule": 15 * 60,
+    },
+    # Hourly, but acts only when last month's reports are missing (so it catches up after a downtime).
+    "monthly-reports": {
+        "task": "xinkan.metrics.tasks.schedule_monthly_reports",
+        "schedule": 60 * 60,
+    },
+    "collect-webhook-events": {
+        "task": "xinkan.webhooks.tasks.collect_webhook_events",
+        "schedule": 15,
+    },
+    "send-webhooks": {
+        "task": "xinkan.webhooks.tasks.send_webhooks",
+        "schedule": 15,
     },
 }
 
@@ -301,6 +322,17 @@ DEFAULT_EXCEPTION_REPORTER_FILTER = "xinkan.core.logging.PersonalDataExceptionRe
 
 # A Chinese TrueType font for PDF documents; by default one found on the system (core/pdf.py).
 XINKAN_PDF_FONT = os.environ.get("XINKAN_PDF_FONT", "")
+# The unit levels whose monthly reports the schedule makes (metrics/reports.py).
+XINKAN_METRICS_REPORT_LEVELS = env_list(
+    "XINKAN_METRICS_REPORT_LEVELS", "district,subdistrict,community"
+)
+# API rate limits, "requests/seconds" per token or person and per client address (api/ratelimit.py).
+XINKAN_API_RATE_CALLER = tuple(
+    int(part) for part in os.environ.get("XINKAN_API_RATE_CALLER", "600/60").split("/")
+)
+XINKAN_API_RATE_ADDRESS = tuple(
+    int(part) for part in os.environ.get("XINKAN_API_RATE_ADDRESS", "1200/60").split("/")
+)
 # Cumulative volunteer hours for one to five stars (a common provincial practice).
 XINKAN_STAR_HOURS = tuple(
     int(hours) for hours in env_list("XINKAN_STAR_HOURS", "100,300,600,1000,1500")

@@ -14,6 +14,7 @@ urlpatterns = [
     path("volunteers/", include("xinkan.volunteers.urls")),
     path("aid/", include("xinkan.aid.urls")),
     path("metrics/", include("xinkan.metrics.urls")),
+    path("hotspots/", include("xinkan.hotspots.urls")),
     path("square/", include("xinkan.square.urls")),
     path("portal/square/", include("xinkan.square.public_urls")),
     path("portal/", include("xinkan.portal.urls")),

@@ -111,6 +111,57 @@ def test_intake_validation_errors_name_the_fields(cast, api_client: Client):
     assert not Matter.objects.exists()
 
 
+def _lift_with_fields():  # type: ignore[no-untyped-def]
+    from xinkan.matters.extra_fields import validate_definition
+
+    category = mf.category("safety.lift_test", "电梯困人")
+    category.extra_fields = validate_definition(
+        [
+            {"code": "building", "label": "楼号", "label_en": "Building", "datatype": "string",
+             "required": True},
+            {"code": "who", "label": "被困人员", "label_en": "Who",
+             "datatype": "multivaluelist",
+             "values": [{"key": "elderly", "name": "老人"}, {"key": "child", "name": "儿童"}]},
+        ]
+    )  # fmt: skip
+    category.save()
+    return category
+
+
+def test_intake_stores_the_categorys_extra_fields(cast, api_client: Client):
+    lift = _lift_with_fields()
+    issued = issue(cast)
+    body = intake_body(cast, category=lift.code, extra={"building": "3号楼", "who": ["child"]})
+    response = post(api_client, "/api/v1/matters", body, issued.secret)
+    assert response.status_code == 201, response.content
+    assert Matter.objects.get().extra == {"building": "3号楼", "who": ["child"]}
+
+
+def test_intake_extra_field_errors_name_the_field_path(cast, api_client: Client):
+    lift = _lift_with_fields()
+    issued = issue(cast)
+    body = intake_body(cast, category=lift.code, extra={"who": ["dog"], "colour": "red"})
+    response = post(api_client, "/api/v1/matters", body, issued.secret)
+    assert response.status_code == 400
+    fields = response.json()["error"]["fields"]
+    assert fields["extra.building"] == ["Building: this field is required."]
+    assert fields["extra.who"] == ["Who: dog is not among the choices: elderly, child."]
+    assert set(fields) == {"extra.building", "extra.who", "extra.colour"}
+    response = post(
+        api_client,
+        "/api/v1/matters",
+        intake_body(cast, category=lift.code, extra={"building": {"no": 3}}),
+        issued.secret,
+    )
+    assert response.status_code == 400
+    assert all(name.startswith("extra.building") for name in response.json()["error"]["fields"])
+    assert not Matter.objects.exists()
+    # A JSON number is read as its text.
+    body = intake_body(cast, category=lift.code, extra={"building": 3})
+    assert post(api_client, "/api/v1/matters", body, issued.secret).status_code == 201
+    assert Matter.objects.get().extra == {"building": "3"}
+
+
 def test_intake_outside_the_tokens_scope_is_refused(cast, api_client: Client):
     issued = issue(cast, unit=cast.neighbour_community)
     response = post(api_client, "/api/v1/matters", intake_body(cast), issued.secret)

@@ -84,28 +84,33 @@ def test_discovery(api_client: Client):
 
 
 def test_services_from_the_category_tree(api_client: Client):
-    category = mf.category()
+    category = mf.category("safety.fire", "消防隐患")
     data = api_client.get("/open311/v2/services.json").json()
     assert isinstance(data, list)
-    elevator = next(s for s in data if s["service_code"] == category.code)
-    assert set(elevator) == SERVICE_FIELDS
-    assert elevator["metadata"] is False
-    assert elevator["type"] == "realtime"
-    assert elevator["group"] == category.parent.name
+    fire = next(s for s in data if s["service_code"] == category.code)
+    assert set(fire) == SERVICE_FIELDS
+    assert fire["metadata"] is False  # asks for no extra fields
+    assert fire["type"] == "realtime"
+    assert fire["group"] == category.parent.name
+    elevator = next(s for s in data if s["service_code"] == "property.elevator")
+    assert elevator["metadata"] is True  # the default extra fields (matters migration 0006)
     root = xml(api_client.get("/open311/v2/services.xml"))
     assert root.tag == "services"
     services = root.findall("service")
     assert {child.tag for child in services[0]} == SERVICE_FIELDS
     assert services[-1].findtext("metadata") == "false"
+    by_code = {s.findtext("service_code"): s.findtext("metadata") for s in services}
+    assert by_code["property.elevator"] == "true"
 
 
 def test_service_definition_and_unknown_service(api_client: Client):
-    category = mf.category()
+    category = mf.category("safety.fire", "消防隐患")
     data = api_client.get(f"/open311/v2/services/{category.code}.json").json()
     assert data == {"service_code": category.code, "attributes": []}
     root = xml(api_client.get(f"/open311/v2/services/{category.code}.xml"))
     assert root.tag == "service_definition"
     assert root.findtext("service_code") == category.code
+    assert list(root.find("attributes")) == []
     assert_error(api_client.get("/open311/v2/services/nope.xml"), 404)
     assert_error(api_client.get("/open311/v2/services/nope.json"), 404)
 
@@ -266,3 +271,149 @@ def test_one_request_and_tokens(cast, api_client: Client):
     assert_error(api_client.get("/open311/v2/tokens/abc.xml"), 404)
     assert_error(api_client.get("/open311/v2/nothing.xml"), 404)
     assert_error(api_client.delete("/open311/v2/services.json"), 405)
+
+
+# --- Service attributes (a category's extra fields) ----------------------------------------------
+
+ATTRIBUTE_FIELDS = [
+    "variable",
+    "code",
+    "datatype",
+    "required",
+    "datatype_description",
+    "order",
+    "description",
+]
+LIFT_FIELDS = [
+    {"code": "building", "label": "楼号", "label_en": "Building", "datatype": "string",
+     "required": True, "order": 1},
+    {"code": "floors", "label": "楼层数", "label_en": "Floors", "datatype": "number", "order": 2},
+    {"code": "trapped", "label": "是否有人被困", "label_en": "Anyone trapped", "order": 3,
+     "datatype": "singlevaluelist", "required": True,
+     "values": [{"key": "yes", "name": "有人被困", "name_en": "Yes"},
+                {"key": "no", "name": "无人被困", "name_en": "No"}]},
+    {"code": "who", "label": "被困人员", "label_en": "Who", "datatype": "multivaluelist",
+     "order": 4,
+     "values": [{"key": "elderly", "name": "老人", "name_en": "Elderly"},
+                {"key": "child", "name": "儿童", "name_en": "Children"}]},
+]  # fmt: skip
+
+
+@pytest.fixture
+def lift():  # type: ignore[no-untyped-def]
+    from xinkan.matters.extra_fields import validate_definition
+
+    category = mf.category("safety.lift_test", "电梯困人")
+    category.extra_fields = validate_definition(LIFT_FIELDS)
+    category.save()
+    return category
+
+
+def test_service_definition_lists_the_attributes_in_json(api_client: Client, lift, settings):
+    api_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # English names where given
+    data = api_client.get(f"/open311/v2/services/{lift.code}.json").json()
+    assert data["service_code"] == lift.code
+    building, floors, trapped, who = data["attributes"]
+    assert list(building) == ATTRIBUTE_FIELDS  # no values for a string
+    assert building["variable"] is True
+    assert building["required"] is True
+    assert building["datatype"] == "string"
+    assert building["order"] == 1
+    assert building["description"] == "Building"
+    assert floors["datatype"] == "number" and floors["required"] is False
+    assert floors["datatype_description"]
+    assert list(trapped) == [*ATTRIBUTE_FIELDS, "values"]
+    assert trapped["values"] == [{"key": "yes", "name": "Yes"}, {"key": "no", "name": "No"}]
+    assert who["datatype"] == "multivaluelist"
+    assert [v["key"] for v in who["values"]] == ["elderly", "child"]
+    services = api_client.get("/open311/v2/services.json").json()
+    assert next(s for s in services if s["service_code"] == lift.code)["metadata"] is True
+
+
+def test_service_definition_lists_the_attributes_in_xml(api_client: Client, lift):
+    root = xml(api_client.get(f"/open311/v2/services/{lift.code}.xml"))
+    assert root.tag == "service_definition"
+    attributes = root.findall("attributes/attribute")
+    assert [a.findtext("code") for a in attributes] == ["building", "floors", "trapped", "who"]
+    building = attributes[0]
+    assert [child.tag for child in building] == ATTRIBUTE_FIELDS
+    assert building.findtext("variable") == "true"
+    assert building.findtext("required") == "true"
+    assert building.findtext("order") == "1"
+    assert building.findtext("description") == "楼号"  # the default language
+    assert attributes[1].findtext("required") == "false"
+    values = attributes[2].findall("values/value")
+    assert [(v.findtext("key"), v.findtext("name")) for v in values] == [
+        ("yes", "有人被困"),
+        ("no", "无人被困"),
+    ]
+    assert {child.tag for child in values[0]} == {"key", "name"}
+
+
+def test_post_with_attributes_stores_them(cast, api_client: Client, lift):
+    issued = issue(cast)
+    response = api_client.post(
+        "/open311/v2/requests.json",
+        _form(
+            cast,
+            issued.secret,
+            service_code=lift.code,
+            **{
+                "attribute[building]": "3号楼",
+                "attribute[floors]": "18",
+                "attribute[trapped]": "yes",
+                "attribute[who][]": ["elderly", "child"],
+            },
+        ),
+    )
+    assert response.status_code == 201, response.content
+    matter = Matter.objects.get()
+    assert matter.extra == {
+        "building": "3号楼",
+        "floors": 18,
+        "trapped": "yes",
+        "who": ["elderly", "child"],
+    }
+
+
+@pytest.mark.parametrize("fmt", ["xml", "json"])
+def test_post_missing_a_required_attribute_is_refused(cast, api_client: Client, lift, fmt):
+    issued = issue(cast)
+    response = api_client.post(
+        f"/open311/v2/requests.{fmt}",
+        _form(
+            cast,
+            issued.secret,
+            service_code=lift.code,
+            **{"attribute[trapped]": "yes", "attribute[building]": " "},
+        ),
+    )
+    assert_error(response, 400)
+    assert "attribute[building]" in response.content.decode()
+    assert "attribute[trapped]" not in response.content.decode()
+    assert not Matter.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("attribute[trapped]", "maybe"),
+        ("attribute[floors]", "many"),
+        ("attribute[who][]", "dog"),
+        ("attribute[colour]", "red"),
+    ],
+)
+def test_post_with_a_bad_attribute_value_is_refused(cast, api_client: Client, lift, name, value):
+    issued = issue(cast)
+    form = _form(
+        cast,
+        issued.secret,
+        service_code=lift.code,
+        **{"attribute[building]": "3号楼", "attribute[trapped]": "no"},
+    )
+    form[name] = value
+    response = api_client.post("/open311/v2/requests.json", form)
+    assert_error(response, 400)
+    code = name.split("[")[1].rstrip("]")
+    assert response.json()[0]["description"].startswith(f"attribute[{code}]: ")
+    assert not Matter.objects.exists()

@@ -33,6 +33,8 @@ def _has_nul(value: Any) -> bool:
         return "\x00" in value
     if isinstance(value, list | tuple):
         return any(_has_nul(item) for item in value)
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
     return False
 
 
@@ -166,6 +168,28 @@ class IntakeIn(Input):
     contact_phone: str = Field("", max_length=30)
     id_number: str = Field("", max_length=18)
     group_size: int = Field(1, ge=1)
+    extra: dict[str, str | list[str]] = Field(
+        default_factory=dict,
+        description=(
+            "Answers to the category's extra fields by code (GET /open311/v2/services/{code}); "
+            "a list for a multi-value field."
+        ),
+    )
+
+    @field_validator("extra", mode="before")
+    @classmethod
+    def _numbers_as_text(cls, value: Any) -> Any:
+        # A number field may be answered with a JSON number: the intake reads answers as text.
+        def text(item: Any) -> Any:
+            is_number = isinstance(item, int | float) and not isinstance(item, bool)
+            return str(item) if is_number else item
+
+        if not isinstance(value, dict):
+            return value
+        return {
+            key: [text(i) for i in item] if isinstance(item, list) else text(item)
+            for key, item in value.items()
+        }
 
     model_config = {
         "json_schema_extra": {

@@ -10,6 +10,7 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from xinkan.matters import extra_fields
 from xinkan.matters.attachments import ACCEPT, MAX_BYTES, MAX_FILES
 from xinkan.matters.models import Category, Channel, CompanionMode, Outcome, Rating, State
 from xinkan.org.models import Department, Level, Unit
@@ -68,6 +69,38 @@ def category_choices(language: str) -> list[tuple[Any, Any]]:
     return groups
 
 
+def extra_field_name(category: Category, code: str) -> str:
+    # Two categories may use the same code: the category's id keeps their inputs apart.
+    return f"extra_{category.pk}_{code}"
+
+
+def _extra_form_field(definition: dict[str, Any], language: str) -> forms.Field:
+    """An input for one extra field; never required here (only the chosen category's count)."""
+    label = extra_fields.field_label(definition, language)
+    if definition.get("required"):
+        label = gettext("%(label)s (required)") % {"label": label}
+    choices = [
+        (v["key"], extra_fields.value_name(v, language)) for v in definition.get("values", [])
+    ]
+    datatype = definition["datatype"]
+    if datatype == "multivaluelist":
+        return forms.MultipleChoiceField(
+            label=label, choices=choices, required=False, widget=forms.CheckboxSelectMultiple
+        )
+    widget: forms.Widget
+    if datatype == "singlevaluelist":
+        widget = forms.Select(choices=[("", "—"), *choices])
+    elif datatype == "text":
+        widget = forms.Textarea(attrs={"rows": 3})
+    elif datatype == "number":
+        widget = forms.TextInput(attrs={"inputmode": "decimal"})
+    elif datatype == "datetime":
+        widget = forms.DateTimeInput(attrs={"type": "datetime-local"})
+    else:
+        widget = forms.TextInput()
+    return forms.CharField(label=label, required=False, widget=widget)
+
+
 class IntakeForm(forms.Form):
     channel = forms.ChoiceField(
         label=_("Channel"), choices=[c for c in Channel.choices if c[0] != Channel.SYSTEM]
@@ -109,6 +142,16 @@ class IntakeForm(forms.Form):
     def __init__(self, *args: Any, scope: Scope, language: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["category"].choices = [("", "—"), *category_choices(language)]  # type: ignore[attr-defined]
+        # Inputs for every category that asks for extra fields; only the chosen one's are read.
+        self.extra_groups: list[tuple[Category, list[str]]] = []
+        with_fields = [c for c in Category.objects.filter(is_active=True) if c.extra_fields]
+        for category in with_fields:
+            names = []
+            for definition in extra_fields.definitions(category):
+                name = extra_field_name(category, definition["code"])
+                self.fields[name] = _extra_form_field(definition, language)
+                names.append(name)
+            self.extra_groups.append((category, names))
         self.fields["unit"].queryset = (  # type: ignore[attr-defined]
             scope.units(Perm.MATTERS_REGISTER)
             .filter(level__in=[Level.GRID, Level.COMMUNITY], is_active=True)
@@ -123,6 +166,30 @@ class IntakeForm(forms.Form):
         if category is None:
             raise forms.ValidationError(_("Choose a category."))
         return category
+
+    def extra_fieldsets(self) -> list[tuple[Category, list[forms.BoundField]]]:
+        return [(category, [self[name] for name in names]) for category, names in self.extra_groups]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        category = data.get("category")
+        data["extra"] = {}
+        if not isinstance(category, Category) or not category.extra_fields:
+            return data
+        raw: dict[str, str | list[str]] = {}
+        for definition in extra_fields.definitions(category):
+            value = data.get(extra_field_name(category, definition["code"]))
+            if value:
+                raw[definition["code"]] = value
+        # The same check the service makes, here to show each message beside its input.
+        try:
+            data["extra"] = extra_fields.clean_answers(category, raw)
+        except forms.ValidationError as exc:
+            for code, messages in exc.message_dict.items():
+                name = extra_field_name(category, code)
+                for message in messages:
+                    self.add_error(name if name in self.fields else None, message)
+        return data
 
     def clean_representatives(self) -> list[tuple[str, str]]:
         rows = []

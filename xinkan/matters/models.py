@@ -13,6 +13,7 @@ Every transition is one service function (matters/services/*.py) and one `Matter
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Coalesce
@@ -20,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from xinkan.core.crypto import EncryptedTextField
+from xinkan.matters.extra_fields import display, validate_definition
 
 
 class Channel(models.TextChoices):
@@ -86,6 +88,9 @@ class Category(models.Model):
     )
     sort = models.PositiveSmallIntegerField(default=0)
     is_active = models.BooleanField(_("active"), default=True)
+    # Extra fields this category asks for at intake (Open311 service attributes): a list of
+    # definitions, checked by matters/extra_fields.py:validate_definition.
+    extra_fields = models.JSONField(_("extra fields"), default=list, blank=True)
 
     class Meta:
         ordering = ["sort", "code"]
@@ -97,6 +102,12 @@ class Category(models.Model):
 
     def label(self, language: str) -> str:
         return self.name_en if language.startswith("en") and self.name_en else self.name
+
+    def clean(self) -> None:
+        try:
+            self.extra_fields = validate_definition(self.extra_fields)
+        except ValidationError as exc:
+            raise ValidationError({"extra_fields": exc.messages}) from exc
 
 
 class Matter(models.Model):
@@ -151,6 +162,8 @@ class Matter(models.Model):
     portal_key_index = models.CharField(max_length=64, blank=True, db_index=True)
     # Joint and group petitions (联名 / 集体访): how many people, representatives in MatterPerson.
     group_size = models.PositiveIntegerField(_("number of people"), default=1)
+    # Answers to the category's extra fields, by field code (cleaned by matters/extra_fields.py).
+    extra = models.JSONField(_("extra fields"), default=dict, blank=True)
 
     registered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -214,6 +227,10 @@ class Matter(models.Model):
     @property
     def is_open(self) -> bool:
         return self.state in OPEN_STATES
+
+    def extra_answers(self) -> list[tuple[str, str]]:
+        """(label, value) of the answers to the category's extra fields, for pages."""
+        return display(self.category, self.extra) if self.extra else []
 
 
 CODE_PREFIX = "XK"

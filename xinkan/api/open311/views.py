@@ -6,6 +6,8 @@
   registered through matters.services.register_matter (channel "system", the requester as the
   resident). `jurisdiction_id` is the code of the grid or community where it arises (default:
   the token's own unit). Intake is immediate, so a `token` is never issued.
+- A category's extra fields are its service attributes (`metadata` true): POST sends them as
+  `attribute[code]` (`attribute[code][]` for a multi-value list), checked by the same intake.
 - Reads need no key. Without one only non-personal facts are given (no description, address or
   position: a resident's own words can name people); with a key, the matters in its scope show
   them too. The requester's name, phone and ID are never given.
@@ -14,6 +16,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -34,7 +37,8 @@ from xinkan.api.open311.render import errors, respond, w3c
 from xinkan.audit import services as audit
 from xinkan.core import context
 from xinkan.core.ratelimit import allow
-from xinkan.matters import selectors, services
+from xinkan.matters import extra_fields, selectors, services
+from xinkan.matters.extra_fields import EXTRA_PREFIX
 from xinkan.matters.models import (
     CLOSED_STATES,
     OPEN_STATES,
@@ -54,6 +58,7 @@ WINDOW = dt.timedelta(days=90)
 LIMIT = 1000
 READ_LIMIT = (600, 60)
 WRITE_LIMIT = (120, 60)
+ATTRIBUTE = re.compile(r"attribute\[([^\[\]]+)\](\[\])?")
 
 
 def _client() -> str:
@@ -114,7 +119,7 @@ def _service(category: Category, language: str) -> dict[str, Any]:
         "service_code": category.code,
         "service_name": category.label(language),
         "description": category.label(language),
-        "metadata": False,  # no category asks for extra fields yet
+        "metadata": bool(category.extra_fields),
         "type": "realtime",
         "keywords": "",
         "group": parent.label(language) if parent else "",
@@ -139,9 +144,45 @@ def service_definition(request: HttpRequest, code: str, fmt: str) -> HttpRespons
     category = _categories().filter(code=code).first()
     if category is None:
         return errors(fmt, 404, _("There is no service with this service_code."))
+    language = get_language() or "zh-hans"
+    attributes = [_attribute(d, language) for d in extra_fields.definitions(category)]
     return respond(
-        fmt, "service_definition", None, {"service_code": category.code, "attributes": []}
+        fmt,
+        "service_definition",
+        None,
+        {"service_code": category.code, "attributes": attributes},
     )
+
+
+def _datatype_description(datatype: str) -> str:
+    if datatype == "number":
+        return _("A number, e.g. 3 or 2.5.")
+    if datatype == "datetime":
+        return _("A date and time in W3C format, e.g. 2026-05-04T09:30:00+08:00.")
+    if datatype == "multivaluelist":
+        return _("One or more of the keys below, as attribute[code][]=key.")
+    if datatype == "singlevaluelist":
+        return _("One of the keys below.")
+    return ""
+
+
+def _attribute(definition: dict[str, Any], language: str) -> dict[str, Any]:
+    """One service attribute, with the spec's fields in the spec's order."""
+    attribute: dict[str, Any] = {
+        "variable": True,
+        "code": definition["code"],
+        "datatype": definition["datatype"],
+        "required": bool(definition.get("required")),
+        "datatype_description": _datatype_description(definition["datatype"]),
+        "order": definition.get("order", 0),
+        "description": extra_fields.field_label(definition, language),
+    }
+    if definition["datatype"] in extra_fields.LIST_TYPES:
+        attribute["values"] = [
+            {"key": v["key"], "name": extra_fields.value_name(v, language)}
+            for v in definition.get("values", [])
+        ]
+    return attribute
 
 
 # --- Requests ------------------------------------------------------------------------------------
@@ -294,6 +335,38 @@ def _place(token: ApiToken, jurisdiction: str) -> Unit | None:
     return None
 
 
+def _attributes(request: HttpRequest) -> dict[str, str | list[str]]:
+    """`attribute[code]=v` and, for a multi-value list, `attribute[code][]=v` (repeated)."""
+    raw: dict[str, str | list[str]] = {}
+    for name in request.POST:
+        match = ATTRIBUTE.fullmatch(name)
+        if match is None:
+            continue
+        values = [v.strip() for v in request.POST.getlist(name) if v.strip()]
+        if not values:
+            continue  # empty counts as absent (spec)
+        code = match.group(1)
+        if match.group(2) or len(values) > 1:
+            earlier = raw.get(code, [])
+            raw[code] = [*(earlier if isinstance(earlier, list) else [earlier]), *values]
+        else:
+            raw[code] = values[0]
+    return raw
+
+
+def _intake_errors(exc: ValidationError) -> str:
+    """The intake's refusal in one description; an extra field named as its attribute."""
+    if not hasattr(exc, "error_dict"):
+        return " ".join(exc.messages)
+    parts = []
+    for name, messages in exc.message_dict.items():
+        text = " ".join(messages)
+        if name.startswith(EXTRA_PREFIX):
+            text = f"attribute[{name.removeprefix(EXTRA_PREFIX)}]: {text}"
+        parts.append(text)
+    return " ".join(parts)
+
+
 def _create(request: HttpRequest, fmt: str) -> HttpResponse:
     secret = _param(request, "api_key")
     if not secret:
@@ -363,12 +436,13 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
                 contact_name=name[:60],
                 contact_phone=phone,
                 anonymous=not (name or phone),
+                extra=_attributes(request),
                 idempotency_key=service_key(request, key) if key else None,
             ),
             by=None,  # the requester is a resident; the token is recorded below
         )
     except ValidationError as exc:
-        return errors(fmt, 400, " ".join(exc.messages))
+        return errors(fmt, 400, _intake_errors(exc))
     matter = result.matter
     if result.created:
         audit.record(

@@ -219,6 +219,7 @@ def _intake(request: HttpRequest, payload: IntakeIn, key: str) -> tuple[int, dic
             contact_phone=payload.contact_phone,
             id_number=payload.id_number,
             group_size=payload.group_size,
+            extra=dict(payload.extra),
             idempotency_key=key or None,
         ),
         by=user,

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from xinkan.core.crypto import blind_index
 from xinkan.matters import text
 from xinkan.matters.attachments import CheckedFile, check_files
+from xinkan.matters.extra_fields import EXTRA_PREFIX, clean_answers
 from xinkan.matters.models import (
     OPEN_STATES,
     Attachment,
@@ -96,6 +97,8 @@ class Intake:
     new_facts: bool = False
     # For an anonymous portal submission without a phone: the key the resident follows it with.
     portal_key: str = ""
+    # Answers to the category's extra fields by code, as given (checked by extra_fields.py).
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -124,7 +127,8 @@ def community_of(unit: Unit) -> Unit:
     return current or unit
 
 
-def _validate(data: Intake, by: User | None) -> None:
+def _validate(data: Intake, by: User | None) -> dict[str, Any]:
+    """Refuses bad input with every problem at once; gives the cleaned extra answers."""
     errors: dict[str, list[str]] = {}
 
     def add(key: str, message: str) -> None:
@@ -168,8 +172,16 @@ def _validate(data: Intake, by: User | None) -> None:
         add("group_size", _("A group visit has more people than representatives."))
     if (data.latitude is None) != (data.longitude is None):
         add("latitude", _("Give both latitude and longitude, or neither."))
+    extra: dict[str, Any] = {}
+    try:
+        extra = clean_answers(data.category, data.extra)
+    except ValidationError as exc:
+        for code, messages in exc.message_dict.items():
+            for message in messages:
+                add(f"{EXTRA_PREFIX}{code}", message)
     if errors:
         raise ValidationError(errors)
+    return extra
 
 
 def _plausible_phone(phone: str) -> bool:
@@ -261,7 +273,7 @@ def _check_scope(data: Intake, by: User | None) -> None:
 
 def register_matter(data: Intake, *, by: User | None) -> IntakeResult:
     """Register a matter from any channel (see the module docstring for what may happen instead)."""
-    _validate(data, by)
+    data = dataclasses.replace(data, extra=_validate(data, by))
     if data.id_number:  # stored and indexed in one form, however it was typed
         from xinkan.residents.identity import parse_id_number
 
@@ -323,6 +335,7 @@ def _register(data: Intake, by: User | None, checked: list[CheckedFile]) -> Inta
         anonymous=data.anonymous,
         portal_key_index=blind_index(data.portal_key, PORTAL_PURPOSE) if data.portal_key else "",
         group_size=data.group_size,
+        extra=data.extra,
         registered_by=by,
         registered_at=now,
         skip_level=skip_level,

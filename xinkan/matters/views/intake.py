@@ -12,7 +12,9 @@ from django.utils.translation import gettext as _
 
 from xinkan.accounts.models import User
 from xinkan.matters import selectors, services
-from xinkan.matters.forms import IntakeForm
+from xinkan.matters.extra_fields import EXTRA_PREFIX
+from xinkan.matters.forms import IntakeForm, extra_field_name
+from xinkan.matters.models import Category
 from xinkan.org.roles import Perm
 from xinkan.org.scope import get_scope
 from xinkan.residents.selectors import residents_for
@@ -52,6 +54,7 @@ def intake_view(request: HttpRequest) -> HttpResponse:
                 attachments=data["attachments"],
                 idempotency_key=f"staff:{user.pk}:{data['idempotency_key']}",
                 new_facts=data["new_facts"],
+                extra=data["extra"],
             )
             try:
                 result = services.register_matter(intake, by=user)
@@ -109,7 +112,10 @@ def intake_view(request: HttpRequest) -> HttpResponse:
 
 def _attach_errors(form: IntakeForm, exc: ValidationError) -> None:
     if hasattr(exc, "error_dict"):
+        category = form.cleaned_data.get("category")
         for field, errors in exc.error_dict.items():
+            if field.startswith(EXTRA_PREFIX) and isinstance(category, Category):
+                field = extra_field_name(category, field.removeprefix(EXTRA_PREFIX))
             target = field if field in form.fields else None
             for error in errors:
                 form.add_error(target, error)

@@ -12,6 +12,18 @@
     chosen.hidden = false;
     document.getElementById("resident-options").innerHTML = "";
   });
+  // The extra fields of the chosen category only (without script, all show under their headings).
+  function showExtraFields() {
+    var select = document.querySelector("select[name=category]");
+    if (!select) return;
+    document.querySelectorAll("fieldset[data-category]").forEach(function (fieldset) {
+      fieldset.hidden = fieldset.getAttribute("data-category") !== select.value;
+    });
+  }
+  document.addEventListener("change", function (event) {
+    if (event.target.name === "category") showExtraFields();
+  });
+  document.addEventListener("DOMContentLoaded", showExtraFields);
   document.addEventListener("input", function (event) {
     if (event.target.name === "contact_name") {
       var form = event.target.closest("form");

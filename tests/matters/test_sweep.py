@@ -237,6 +237,26 @@ def test_an_answered_matter_is_closed_once_the_review_window_has_passed(cast, ra
     assert facts() == before
 
 
+def test_matters_whose_window_is_still_open_never_hold_back_expired_ones(cast, monkeypatch):
+    monkeypatch.setattr(sweep_module, "BATCH", 2)
+    # Made first (lower ids), answered a day later: past 30×24 h at the sweep, window still open.
+    for n in range(2):
+        with time_machine.travel(local(2026, 3, 2, 8 + n, 0), tick=False):
+            mf.replied(
+                cast,
+                contact_phone=f"1390000000{n}",
+                description=f"{n}号楼门口路灯不亮{'了' * n}",
+            )
+    with time_machine.travel(local(2026, 3, 1, 10, 0), tick=False):
+        expired = mf.replied(cast, contact_phone="13900000009", description="菜市场旁积水严重")
+
+    report = sweep_at(local(2026, 4, 1, 9, 30))
+
+    assert report.closed == 1
+    assert Matter.objects.get(pk=expired.pk).state == State.RESOLVED
+    assert Matter.objects.filter(state=State.REPLIED).count() == 2
+
+
 def test_a_matter_under_review_is_not_closed(cast):
     with time_machine.travel(local(2026, 3, 2, 10, 0), tick=False):
         matter = mf.replied(cast)

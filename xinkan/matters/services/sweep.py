@@ -181,9 +181,13 @@ def close_expired_reviews(now: dt.datetime) -> int:
     from xinkan.matters.deadlines import REVIEW_REQUEST_WINDOW_DAYS
 
     limit = now - dt.timedelta(days=REVIEW_REQUEST_WINDOW_DAYS)
-    matters = Matter.objects.filter(state=State.REPLIED, replied_at__lt=limit).select_related(
-        "handling_unit", "category"
-    )[:BATCH]
+    # The window runs to the end of its 30th day, so some of these are still open: oldest first,
+    # or a batch of still-open ones would be taken again and again while expired ones wait.
+    matters = (
+        Matter.objects.filter(state=State.REPLIED, replied_at__lt=limit)
+        .select_related("handling_unit", "category")
+        .order_by("replied_at", "pk")[:BATCH]
+    )
     return sum(1 for matter in matters if close_after_review_window(matter, now=now))
 
 

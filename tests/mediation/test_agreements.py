@@ -51,16 +51,18 @@ def test_an_oral_agreement_has_no_document_number(cast, mediator):
         services.record_confirmation(agreement, by=mediator, applied=True)
 
 
+# Values made when the test runs, not when it is collected: a run that crosses local midnight
+# would otherwise find "tomorrow" to be today.
 @pytest.mark.parametrize(
     ("values", "field"),
     [
-        ({"terms": [services.NewTerm(text=" ")]}, "terms"),
-        ({"facts": ""}, "facts"),
-        ({"points_at_issue": ""}, "points_at_issue"),
-        ({"kind": "handshake"}, "kind"),
-        ({"signed_on": timezone.localdate() + dt.timedelta(days=1)}, "signed_on"),
+        (lambda: {"terms": [services.NewTerm(text=" ")]}, "terms"),
+        (lambda: {"facts": ""}, "facts"),
+        (lambda: {"points_at_issue": ""}, "points_at_issue"),
+        (lambda: {"kind": "handshake"}, "kind"),
+        (lambda: {"signed_on": timezone.localdate() + dt.timedelta(days=1)}, "signed_on"),
         (
-            {
+            lambda: {
                 "terms": [
                     services.NewTerm(text="赔偿", due=timezone.localdate() - dt.timedelta(days=1))
                 ]
@@ -72,7 +74,7 @@ def test_an_oral_agreement_has_no_document_number(cast, mediator):
 def test_a_bad_agreement_is_explained_and_nothing_changes(cast, mediator, values, field):
     dispute = df.dispute(cast.grid, cast.grid_worker)
     with pytest.raises(ValidationError) as error:
-        services.settle(dispute, by=mediator, settlement=df.settlement(**values))
+        services.settle(dispute, by=mediator, settlement=df.settlement(**values()))
     assert field in error.value.message_dict
     assert Dispute.objects.get(pk=dispute.pk).state == State.MEDIATING
     assert not Agreement.objects.exists()

@@ -219,19 +219,20 @@ def test_only_the_paired_volunteer_or_staff_log_visits(cast):
     assert AuditEntry.objects.filter(action="volunteers.visit.denied").count() == 2
 
 
+# Values made when the test runs, not when it is collected (a run crossing local midnight).
 @pytest.mark.parametrize(
     ("values", "field"),
     [
-        ({"visited_on": TODAY() + dt.timedelta(days=1)}, "visited_on"),
-        ({"visited_on": TODAY() - dt.timedelta(days=3)}, "visited_on"),  # before the start
-        ({"notes": ""}, "notes"),
-        ({"hours": Decimal("30")}, "hours"),
+        (lambda: {"visited_on": TODAY() + dt.timedelta(days=1)}, "visited_on"),
+        (lambda: {"visited_on": TODAY() - dt.timedelta(days=3)}, "visited_on"),  # before start
+        (lambda: {"notes": ""}, "notes"),
+        (lambda: {"hours": Decimal("30")}, "hours"),
     ],
 )
 def test_bad_visits_are_explained(cast, values, field):
     made = pair(cast, need_of(cast), helper(cast))
     data = {"visited_on": TODAY(), "notes": "上门", "hours": None}
-    data.update(values)
+    data.update(values())
     with pytest.raises(ValidationError) as refused:
         pairings.record_visit(made, by=cast.community_worker, **data)
     assert field in refused.value.message_dict

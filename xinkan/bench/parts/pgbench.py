@@ -34,12 +34,14 @@ BEGIN;
 INSERT INTO matters_matter (channel, state, category_id, title, description, unit_id,
     handling_unit_id, address, contact_name, contact_phone, contact_phone_index, id_number,
     id_number_index, anonymous, portal_key_index, group_size, registered_by_id, registered_at,
-    solved, last_rating, review_round, repeat_count, skip_level, search_text, version, updated_at)
+    solved, last_rating, review_round, repeat_count, skip_level, search_text, version, updated_at,
+    extra)
 VALUES ('phone', 'registered', :category, '{mark} 建设路12号附近的路灯坏了3天，晚上出行很不安全',
     '建设路12号附近的路灯坏了3天，晚上出行很不安全。已经反映过一次，希望尽快修复。', :grid,
     {community}, '建设路12号', '王先生', 'v1:k1:' || md5(:phone::text) || md5(random()::text),
     encode(sha256(:phone::text::bytea), 'hex'), '', '', false, '', 1, {user}, now(), NULL, '', 0, 0,
-    false, '建设路 12 号 附近 路灯 坏了 3 天 晚上 出行 很 不 安全 反映 希望 尽快 修复', 1, now())
+    false, '建设路 12 号 附近 路灯 坏了 3 天 晚上 出行 很 不 安全 反映 希望 尽快 修复', 1, now(),
+    '{{}}'::jsonb)
 RETURNING id AS matter \gset
 INSERT INTO matters_matterevent (matter_id, at, actor_id, actor_label, action, from_state,
     to_state, note, data, public)

@@ -88,7 +88,7 @@ COLUMNS = (
     "lead_department_id, address, contact_name, contact_phone, contact_phone_index, id_number, "
     "id_number_index, anonymous, portal_key_index, group_size, registered_at, accepted_at, "
     "first_response_at, replied_at, closed_at, solved, last_rating, review_round, repeat_count, "
-    "skip_level, search_text, version, updated_at"
+    "skip_level, search_text, version, updated_at, extra"
 )
 NULL = r"\N"
 
@@ -227,6 +227,7 @@ class MatterRows:
             search,
             "1",
             (closed or replied or registered).isoformat(),
+            "{}",
         ]
         return "\t".join(row) + "\n"
 

@@ -219,16 +219,20 @@ class Figures:
         return cls(parts, definitions.evaluate(parts), provided or {})
 
 
-def figures(user: User, target: Target, period: Period) -> Figures:
-    """The indicators of a unit (its subtree) or a department over a period; 404 outside scope."""
+def figures(
+    user: User, target: Target, period: Period, *, categories: Categories = None
+) -> Figures:
+    """The indicators of a unit (its subtree) or a department over a period — of one category and
+    those below it when `categories` is given (the other features' figures have no category and
+    are left out then, as on the dashboard); 404 outside scope."""
     if isinstance(target, Department):
         checked = get_target(user, department_id=target.pk)
     else:
         checked = get_target(user, unit_id=target.pk)
     provided: dict[str, Any] = {}
-    if isinstance(checked, Unit):
+    if isinstance(checked, Unit) and categories is None:
         provided = providers.figures_by_unit([checked], period.start, period.end)[checked.pk]
-    return Figures.of(part_sums(checked, period), provided)
+    return Figures.of(part_sums(checked, period, categories=categories), provided)
 
 
 def children_of(unit: Unit) -> list[Unit]:

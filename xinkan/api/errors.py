@@ -32,6 +32,17 @@ class ErrorBody(Schema):
     error: ErrorDetail
 
 
+# The error answers every read can give (bad query, no or a revoked token, no permission, not in
+# scope, over the rate limit), declared in each operation's schema; writes add their own.
+READ_ERRORS: dict[int, Any] = {
+    400: ErrorBody,
+    401: ErrorBody,
+    403: ErrorBody,
+    404: ErrorBody,
+    429: ErrorBody,
+}
+
+
 class ApiError(Exception):
     """An error the endpoint raises on purpose, with its status and machine code."""
 

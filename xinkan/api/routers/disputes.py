@@ -19,7 +19,7 @@ from ninja import Query, Router
 from xinkan.api import idempotency
 from xinkan.api.auth import caller
 from xinkan.api.concurrency import required_version
-from xinkan.api.errors import ApiError, ErrorBody
+from xinkan.api.errors import READ_ERRORS, ApiError, ErrorBody
 from xinkan.api.pagination import PageParams, page
 from xinkan.api.schemas import Input
 from xinkan.api.schemas_disputes import (
@@ -43,13 +43,7 @@ from xinkan.org.scope import get_scope
 from xinkan.residents.identity import mask_id_number
 
 router = Router(tags=["disputes"])
-READ: dict[int, Any] = {
-    400: ErrorBody,
-    401: ErrorBody,
-    403: ErrorBody,
-    404: ErrorBody,
-    429: ErrorBody,
-}
+READ: dict[int, Any] = READ_ERRORS
 WRITE: dict[int, Any] = {**READ, 409: ErrorBody, 422: ErrorBody, 428: ErrorBody}
 ACTION: dict[int, Any] = {200: DisputeDetailOut, **WRITE}
 IF_MATCH = {

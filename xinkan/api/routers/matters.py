@@ -15,7 +15,7 @@ from ninja import Field, Query, Router, Schema
 
 from xinkan.api import idempotency
 from xinkan.api.auth import caller
-from xinkan.api.errors import ApiError, ErrorBody
+from xinkan.api.errors import READ_ERRORS, ApiError, ErrorBody
 from xinkan.api.pagination import PageParams, page
 from xinkan.api.schemas import (
     DecideReviewIn,
@@ -42,16 +42,7 @@ from xinkan.residents.identity import mask_id_number
 
 router = Router(tags=["matters"])
 
-ERRORS: dict[int, Any] = {
-    400: ErrorBody,
-    401: ErrorBody,
-    403: ErrorBody,
-    404: ErrorBody,
-    409: ErrorBody,
-    422: ErrorBody,
-    428: ErrorBody,
-    429: ErrorBody,
-}
+ERRORS: dict[int, Any] = {**READ_ERRORS, 409: ErrorBody, 422: ErrorBody, 428: ErrorBody}
 
 ORDERINGS = {
     "-registered_at": selectors.SORTS["new"],

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 
 from xinkan.api.auth import caller
-from xinkan.api.errors import ApiError, ErrorBody
+from xinkan.api.errors import READ_ERRORS, ApiError
 from xinkan.api.schemas import Input
 from xinkan.metrics import definitions, selectors
 from xinkan.metrics.periods import Period, add_months
@@ -21,13 +21,7 @@ from xinkan.org.roles import Perm
 from xinkan.org.scope import get_scope
 
 router = Router(tags=["performance"])
-ERRORS: dict[int, Any] = {
-    400: ErrorBody,
-    401: ErrorBody,
-    403: ErrorBody,
-    404: ErrorBody,
-    429: ErrorBody,
-}
+ERRORS: dict[int, Any] = READ_ERRORS
 
 
 class FigureParams(Input):

@@ -8,7 +8,7 @@ from django.http import Http404, HttpRequest
 from ninja import Query, Router, Schema
 
 from xinkan.api.auth import caller
-from xinkan.api.errors import ErrorBody
+from xinkan.api.errors import READ_ERRORS
 from xinkan.api.pagination import PageParams, page
 from xinkan.api.schemas import CategoryOut, DepartmentOut, PageMeta, UnitOut
 from xinkan.matters.models import Category
@@ -17,13 +17,7 @@ from xinkan.org.roles import Perm
 from xinkan.org.scope import get_scope
 
 router = Router(tags=["organisation"])
-ERRORS: dict[int, Any] = {
-    400: ErrorBody,
-    401: ErrorBody,
-    403: ErrorBody,
-    404: ErrorBody,
-    429: ErrorBody,
-}
+ERRORS: dict[int, Any] = READ_ERRORS
 
 
 class UnitPage(Schema):

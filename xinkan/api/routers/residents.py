@@ -18,7 +18,7 @@ from ninja import Field, Query, Router, Schema
 
 from xinkan.api import idempotency
 from xinkan.api.auth import caller
-from xinkan.api.errors import ApiError, ErrorBody
+from xinkan.api.errors import READ_ERRORS, ApiError, ErrorBody
 from xinkan.api.pagination import PageParams, page
 from xinkan.api.routers import volunteers
 from xinkan.api.schemas import MAX_INT, Input, PageMeta
@@ -35,13 +35,7 @@ router = Router(tags=["residents"])
 # Volunteers and pairings have their own module, mounted here so that api.py keeps one router
 # per area of the pages (residents and volunteers share the community's archive).
 router.add_router("", volunteers.router)
-READ: dict[int, Any] = {
-    400: ErrorBody,
-    401: ErrorBody,
-    403: ErrorBody,
-    404: ErrorBody,
-    429: ErrorBody,
-}
+READ: dict[int, Any] = READ_ERRORS
 WRITE: dict[int, Any] = {**READ, 409: ErrorBody, 422: ErrorBody}
 
 

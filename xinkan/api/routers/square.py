@@ -18,7 +18,7 @@ from ninja import Field, Query, Router, Schema
 
 from xinkan.api import idempotency
 from xinkan.api.auth import caller, owner_key
-from xinkan.api.errors import ApiError, ErrorBody
+from xinkan.api.errors import READ_ERRORS, ApiError, ErrorBody
 from xinkan.api.pagination import PageParams, page
 from xinkan.api.ratelimit import _retry_after
 from xinkan.api.schemas import MAX_INT, Input, PageMeta
@@ -33,13 +33,7 @@ from xinkan.square.models import Panelist, Question, public_asker
 from xinkan.square.public_views import ASK_LIMIT
 
 router = Router(tags=["public affairs square"])
-ERRORS: dict[int, Any] = {
-    400: ErrorBody,
-    401: ErrorBody,
-    403: ErrorBody,
-    404: ErrorBody,
-    429: ErrorBody,
-}
+ERRORS: dict[int, Any] = READ_ERRORS
 WRITE: dict[int, Any] = {**ERRORS, 409: ErrorBody, 422: ErrorBody}
 
 

@@ -329,6 +329,11 @@ XINKAN_PDF_FONT = os.environ.get("XINKAN_PDF_FONT", "")
 XINKAN_METRICS_REPORT_LEVELS = env_list(
     "XINKAN_METRICS_REPORT_LEVELS", "district,subdistrict,community"
 )
+# The unit levels whose subtree sums are also kept per day (metrics/models.py, SubtreeDayFact);
+# changing it takes effect after `manage.py rebuild_metrics --subtrees`.
+XINKAN_METRICS_DAILY_SUBTREE_LEVELS = env_list(
+    "XINKAN_METRICS_DAILY_SUBTREE_LEVELS", "city,district,subdistrict"
+)
 # API rate limits, "requests/seconds" per token or person and per client address (api/ratelimit.py).
 XINKAN_API_RATE_CALLER = tuple(
     int(part) for part in os.environ.get("XINKAN_API_RATE_CALLER", "600/60").split("/")

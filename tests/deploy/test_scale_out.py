@@ -42,7 +42,13 @@ from xinkan.api.models import IdempotentResponse
 from xinkan.audit.models import AuditEntry
 from xinkan.core.models import Heartbeat
 from xinkan.matters.models import Deadline, Matter, MatterEvent, Notification, Stage, Supervision
-from xinkan.metrics.models import DailyFact, MatterPart, MonthlyFact
+from xinkan.metrics.models import (
+    DailyFact,
+    MatterPart,
+    MonthlyFact,
+    SubtreeDayFact,
+    SubtreeMonthFact,
+)
 from xinkan.residents.models import Household, ImportJob, Resident
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.broker]
@@ -119,6 +125,8 @@ def aggregates(deployment: Deployment) -> dict[str, list[tuple[Any, ...]]]:
         ],
         DailyFact: ["day", "unit", "department_key", "category", "part", "value"],
         MonthlyFact: ["month", "unit", "department_key", "part", "value"],
+        SubtreeMonthFact: ["month", "unit", "part", "value"],
+        SubtreeDayFact: ["day", "unit", "part", "value"],
     }
     return {
         table(model): sorted(

@@ -6,7 +6,13 @@ import datetime as dt
 import zoneinfo
 from typing import Any
 
-from xinkan.metrics.models import DailyFact, MatterPart, MonthlyFact
+from xinkan.metrics.models import (
+    DailyFact,
+    MatterPart,
+    MonthlyFact,
+    SubtreeDayFact,
+    SubtreeMonthFact,
+)
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 
@@ -37,5 +43,11 @@ def snapshot() -> dict[str, Any]:
         ),
         "monthly": sorted(
             MonthlyFact.objects.values_list("month", "unit_id", "department_key", "part", "value")
+        ),
+        "subtree_monthly": sorted(
+            SubtreeMonthFact.objects.values_list("month", "unit_id", "part", "value")
+        ),
+        "subtree_daily": sorted(
+            SubtreeDayFact.objects.values_list("day", "unit_id", "part", "value")
         ),
     }

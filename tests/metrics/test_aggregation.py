@@ -152,7 +152,7 @@ def test_a_subtree_rolls_up_to_the_sum_of_its_children(cast):
     aggregation.refresh()
     period = Period.containing("month", dt.date(2026, 3, 1))
     children = selectors.children_of(cast.subdistrict)
-    by_child = selectors.part_sums_by_child(children, period)
+    by_child = selectors.subtree_sums(children, period)
     whole = selectors.part_sums(cast.subdistrict, period)
     assert whole[Part.REGISTERED] == 4
     for part in whole:

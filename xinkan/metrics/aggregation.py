@@ -19,16 +19,18 @@ event with a lower id may still be in an uncommitted transaction, so younger eve
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import Max, Q
+from django.db import connection, connections, models, transaction
+from django.db.models import Max, Min
 from django.utils import timezone
 
+from xinkan.core import table_swap
 from xinkan.matters.models import (
     Deadline,
     FollowUp,
@@ -40,6 +42,8 @@ from xinkan.matters.models import (
     State,
     Supervision,
 )
+from xinkan.metrics import subtrees
+from xinkan.metrics.fact_writes import add_to_facts
 from xinkan.metrics.models import (
     NO_DEPARTMENT,
     DailyFact,
@@ -47,12 +51,14 @@ from xinkan.metrics.models import (
     MonthlyFact,
     Part,
     Progress,
+    SubtreeDayFact,
+    SubtreeMonthFact,
 )
+from xinkan.org.models import Unit
 
 PROGRESS_NAME = "matters"
 DEFAULT_LAG_SECONDS = 300
 BATCH = 2000
-KEY_CHUNK = 200
 # The events that say who handled a matter when, or that make a part.
 _REVIEW_MOVES = ("review_requested", "rereview_requested")
 _DEPARTMENT_MOVES = ("dispatched", "transferred", "returned_for_dispatch")
@@ -346,8 +352,11 @@ def recompute(matter_ids: Sequence[int]) -> int:
         return 0
     MatterPart.objects.filter(matter_id__in=replaced).delete()
     MatterPart.objects.bulk_create(new_rows, batch_size=2000)
-    _add_to_facts(DailyFact, ("day", "unit_id", "department_key", "category_id", "part"), daily)
-    _add_to_facts(MonthlyFact, ("month", "unit_id", "department_key", "part"), monthly)
+    add_to_facts(DailyFact, ("day", "unit_id", "department_key", "category_id", "part"), daily)
+    add_to_facts(MonthlyFact, ("month", "unit_id", "department_key", "part"), monthly)
+    month_deltas, day_deltas = subtrees.deltas(monthly, daily)
+    add_to_facts(SubtreeMonthFact, subtrees.MONTH_FIELDS, month_deltas)
+    add_to_facts(SubtreeDayFact, subtrees.DAY_FIELDS, day_deltas)
     return len(replaced)
 
 
@@ -372,45 +381,6 @@ def _part_tuples(matter_id: int, cells: Contribution) -> Iterable[PartRow]:
 def _part_rows(matter_id: int, cells: Contribution) -> Iterable[MatterPart]:
     for row in _part_tuples(matter_id, cells):
         yield MatterPart(**dict(zip(PART_COLUMNS, row, strict=True)))
-
-
-def _add_to_facts(
-    model: type[DailyFact] | type[MonthlyFact],
-    fields: tuple[str, ...],
-    deltas: dict[Any, int],
-) -> None:
-    """Add each delta to its fact row: update the rows there are, create the others, drop the rows
-    that come to zero. Safe because the caller holds the lock (no other writer of facts)."""
-    pending = {key: delta for key, delta in deltas.items() if delta}
-    keys = list(pending)
-    to_update: list[Any] = []
-    to_delete: list[int] = []
-    for start in range(0, len(keys), KEY_CHUNK):
-        chunk = keys[start : start + KEY_CHUNK]
-        match = Q(pk__in=[])
-        for key in chunk:
-            match |= Q(**dict(zip(fields, key, strict=True)))
-        for row in model.objects.filter(match):
-            key = tuple(getattr(row, name) for name in fields)
-            delta = pending.pop(key, 0)
-            row.value += delta
-            if row.value == 0:
-                to_delete.append(row.pk)
-            else:
-                to_update.append(row)
-    if to_update:
-        model.objects.bulk_update(to_update, ["value"], batch_size=500)
-    if to_delete:
-        model.objects.filter(pk__in=to_delete).delete()
-    created: list[Any] = [
-        model(**dict(zip(fields, key, strict=True)), value=delta)
-        for key, delta in pending.items()
-        if delta
-    ]
-    model.objects.bulk_create(
-        created,
-        batch_size=2000,
-    )
 
 
 # --- The periodic job ------------------------------------------------------------------------------
@@ -487,7 +457,7 @@ def refresh(
 # --- From scratch ----------------------------------------------------------------------------------
 
 
-def _insert_parts(rows: list[PartRow]) -> None:
+def _insert_parts(rows: list[PartRow], table: str) -> None:
     """Many rows at once: COPY of plain tuples on PostgreSQL (building a model instance per row
     cost more than the rest of the rebuild), else bulk_create."""
     if connection.vendor != "postgresql":
@@ -499,7 +469,7 @@ def _insert_parts(rows: list[PartRow]) -> None:
     columns = ", ".join(PART_COLUMNS)
     with connection.cursor() as cursor:
         raw = cursor.cursor  # the psycopg cursor
-        with raw.copy(f"COPY {MatterPart._meta.db_table} ({columns}) FROM STDIN") as copy:
+        with raw.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
 
@@ -510,59 +480,221 @@ def _month_sql() -> str:
     return "date(day, 'start of month')"
 
 
+DERIVED = (MatterPart, DailyFact, MonthlyFact, SubtreeMonthFact, SubtreeDayFact)
+
+
 def rebuild(
-    *, batch: int = 5000, log: Callable[[str], None] | None = None, now: dt.datetime | None = None
+    *,
+    batch: int = 5000,
+    workers: int = 1,
+    log: Callable[[str], None] | None = None,
+    now: dt.datetime | None = None,
 ) -> int:
     """Recompute every matter's parts and the facts from them, in one transaction under the lock;
-    returns the number of matters. The watermark is set to the last event old enough (see lag)."""
+    returns the number of matters. The watermark is set to the last event old enough (see lag).
+
+    On PostgreSQL each table is built beside the live one and swapped in at the end
+    (core/table_swap.py): readers keep the old figures until the commit, and no row is written
+    through an index. Elsewhere the tables are emptied and refilled in place.
+
+    `workers` > 1 (PostgreSQL only): see `_rebuild_in_parallel`."""
     cutoff = (now or timezone.now()) - lag()
+    if workers > 1 and connection.vendor == "postgresql":
+        return _rebuild_in_parallel(batch=batch, workers=workers, log=log, cutoff=cutoff)
     with transaction.atomic():
         progress = _claim(wait=True)
         assert progress is not None
         mark = MatterEvent.objects.filter(at__lte=cutoff).aggregate(last=Max("pk"))["last"] or 0
-        MatterPart.objects.all()._raw_delete(MatterPart.objects.db)
-        DailyFact.objects.all()._raw_delete(DailyFact.objects.db)
-        MonthlyFact.objects.all()._raw_delete(MonthlyFact.objects.db)
-        last_id = 0
-        done = 0
-        while True:
-            ids = list(
-                Matter.objects.filter(pk__gt=last_id)
-                .order_by("pk")
-                .values_list("pk", flat=True)[:batch]
-            )
-            if not ids:
-                break
-            rows: list[PartRow] = []
-            for history in load_histories(ids, whole_range=True):
-                rows.extend(_part_tuples(history.matter["id"], parts_of(history)))
-            _insert_parts(rows)
-            done += len(ids)
-            last_id = ids[-1]
+        builds: list[table_swap.Rebuilt] = []
+        if connection.vendor == "postgresql":
+            builds = [table_swap.Rebuilt(model) for model in DERIVED]
+            for build in builds:
+                build.create()
+            tables = {build.model: build.name for build in builds}
+        else:
+            for model in DERIVED:
+                model.objects.all()._raw_delete(model.objects.db)
+            tables = {model: model._meta.db_table for model in DERIVED}
+        done = _fill_parts(tables[MatterPart], batch=batch, log=log)
+        _fill_facts(tables, log)
+        if builds:
             if log:
-                log(f"  {done:,} matters")
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"""
-                INSERT INTO {DailyFact._meta.db_table}
-                    (day, unit_id, department_key, category_id, part, value)
-                SELECT day, unit_id, department_key, category_id, part, SUM(value)
-                FROM {MatterPart._meta.db_table}
-                GROUP BY day, unit_id, department_key, category_id, part
-                HAVING SUM(value) <> 0
-                """  # noqa: S608 - table names and SQL from the code, no input
-            )
-            cursor.execute(
-                f"""
-                INSERT INTO {MonthlyFact._meta.db_table}
-                    (month, unit_id, department_key, part, value)
-                SELECT {_month_sql()}, unit_id, department_key, part, SUM(value)
-                FROM {DailyFact._meta.db_table}
-                GROUP BY {_month_sql()}, unit_id, department_key, part
-                HAVING SUM(value) <> 0
-                """  # noqa: S608 - table names and SQL from the code, no input
-            )
+                log("  indexes …")
+            for build in builds:
+                build.finish()
+            for build in builds:
+                build.swap()
         Progress.objects.filter(pk=progress.pk).update(
             last_event_id=mark, updated_at=timezone.now()
         )
     return done
+
+
+def _fill_facts(tables: dict[type[models.Model], str], log: Callable[[str], None] | None) -> None:
+    """The daily, monthly and subtree facts summed from the parts in `tables[MatterPart]`."""
+    if log:
+        log("  daily and monthly facts …")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {tables[DailyFact]}
+                (day, unit_id, department_key, category_id, part, value)
+            SELECT day, unit_id, department_key, category_id, part, SUM(value)
+            FROM {tables[MatterPart]}
+            GROUP BY day, unit_id, department_key, category_id, part
+            HAVING SUM(value) <> 0
+            """  # noqa: S608 - table names and SQL from the code, no input
+        )
+        cursor.execute(
+            f"""
+            INSERT INTO {tables[MonthlyFact]}
+                (month, unit_id, department_key, part, value)
+            SELECT {_month_sql()}, unit_id, department_key, part, SUM(value)
+            FROM {tables[DailyFact]}
+            GROUP BY {_month_sql()}, unit_id, department_key, part
+            HAVING SUM(value) <> 0
+            """  # noqa: S608 - table names and SQL from the code, no input
+        )
+    if log:
+        log("  subtree sums …")
+    subtrees.fill(
+        daily=tables[DailyFact],
+        monthly=tables[MonthlyFact],
+        subtree_month=tables[SubtreeMonthFact],
+        subtree_day=tables[SubtreeDayFact],
+    )
+
+
+def _rebuild_in_parallel(
+    *, batch: int, workers: int, log: Callable[[str], None] | None, cutoff: dt.datetime
+) -> int:
+    """The rebuild of a large database (PostgreSQL): the copies are made and committed first,
+    `workers` processes fill the parts in ranges of matter ids, the facts and indexes follow, and
+    only the swap takes the lock — the periodic job keeps running meanwhile. What it writes to the
+    old tables in the meantime is dropped with them: the watermark goes back to where the rebuild
+    started reading, so the job then recomputes every matter changed since (idempotently). The
+    rows must be committed for the workers to see them: not inside a transaction."""
+    if connection.in_atomic_block:
+        raise RuntimeError("a parallel rebuild reads committed rows: run it outside a transaction")
+    mark = MatterEvent.objects.filter(at__lte=cutoff).aggregate(last=Max("pk"))["last"] or 0
+    builds = [table_swap.Rebuilt(model) for model in DERIVED]
+    for build in builds:
+        build.create()
+    tables: dict[type[models.Model], str] = {build.model: build.name for build in builds}
+    bounds = Matter.objects.aggregate(first=Min("pk"), last=Max("pk"))
+    ranges = [
+        (tables[MatterPart], start, min(start + batch - 1, bounds["last"]))
+        for start in range(bounds["first"] or 1, (bounds["last"] or 0) + 1, batch)
+    ]
+    done = 0
+    connections.close_all()  # each process opens its own
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        for count in pool.imap_unordered(_fill_range, ranges):
+            done += count
+            if log:
+                log(f"  {done:,} matters")
+    _fill_facts(tables, log)
+    if log:
+        log("  indexes …")
+    for build in builds:
+        build.finish()
+    with transaction.atomic():
+        progress = _claim(wait=True)
+        assert progress is not None
+        for build in builds:
+            build.swap()
+        Progress.objects.filter(pk=progress.pk).update(
+            last_event_id=mark, updated_at=timezone.now()
+        )
+    return done
+
+
+def _fill_range(task: tuple[str, int, int]) -> int:
+    """One worker's share: the parts of the matters with ids in [first, last] into `table`."""
+    table, first, last = task
+    ids = list(
+        Matter.objects.filter(pk__gte=first, pk__lte=last)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    rows: list[PartRow] = []
+    for history in load_histories(ids, whole_range=True):
+        rows.extend(_part_tuples(history.matter["id"], parts_of(history)))
+    _insert_parts(rows, table)
+    return len(ids)
+
+
+def _fill_parts(table: str, *, batch: int, log: Callable[[str], None] | None) -> int:
+    """Every matter's parts into `table`, `batch` matters at a time; the number of matters."""
+    last_id = 0
+    done = 0
+    while True:
+        ids = list(
+            Matter.objects.filter(pk__gt=last_id)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:batch]
+        )
+        if not ids:
+            return done
+        rows: list[PartRow] = []
+        for history in load_histories(ids, whole_range=True):
+            rows.extend(_part_tuples(history.matter["id"], parts_of(history)))
+        _insert_parts(rows, table)
+        done += len(ids)
+        last_id = ids[-1]
+        if log:
+            log(f"  {done:,} matters")
+
+
+def rebuild_subtrees() -> tuple[int, int]:
+    """Recompute the subtree sums from the facts, under the lock (after the daily levels changed);
+    the number of monthly and daily rows."""
+    with transaction.atomic():
+        _claim(wait=True)
+        return subtrees.rebuild()
+
+
+# --- Changes of the tree ---------------------------------------------------------------------------
+
+
+def on_unit_moved(unit_id: int, old_path: str, new_path: str) -> None:
+    """A unit moved in the tree (inside the move's transaction, its new paths written): its
+    subtree's sums leave the units it was under and join those it is now under. The unit's own
+    subtree rows, and those of the units below it, stay as they are."""
+    old_above = subtrees.path_ids(old_path)[:-1]
+    new_above = subtrees.path_ids(new_path)[:-1]
+    if old_above == new_above:
+        return
+    _claim(wait=True)
+    months = {
+        (month, unit_id, part): value
+        for month, part, value in SubtreeMonthFact.objects.filter(unit_id=unit_id).values_list(
+            "month", "part", "value"
+        )
+    }
+    days = subtrees.days_below(new_path)
+    with_days = set(
+        Unit.objects.filter(
+            pk__in=[*old_above, *new_above], level__in=subtrees.daily_levels()
+        ).values_list("pk", flat=True)
+    )
+    month_deltas: dict[subtrees.SubtreeKey, int] = defaultdict(int)
+    day_deltas: dict[subtrees.SubtreeKey, int] = defaultdict(int)
+    for sign, line in ((-1, old_above), (1, new_above)):
+        for ancestor in line:
+            for (month, _unit, part), value in months.items():
+                month_deltas[(month, ancestor, part)] += sign * value
+            if ancestor in with_days:
+                for (day, _unit, part), value in days.items():
+                    day_deltas[(day, ancestor, part)] += sign * value
+    add_to_facts(SubtreeMonthFact, subtrees.MONTH_FIELDS, month_deltas)
+    add_to_facts(SubtreeDayFact, subtrees.DAY_FIELDS, day_deltas)
+
+
+def on_unit_relevelled(unit: Unit) -> None:
+    """A unit changed level: it keeps daily subtree rows if its new level is one of the daily
+    levels, and none otherwise."""
+    _claim(wait=True)
+    SubtreeDayFact.objects.filter(unit_id=unit.pk).delete()
+    if subtrees.keeps_days(unit):
+        add_to_facts(SubtreeDayFact, subtrees.DAY_FIELDS, subtrees.days_below(unit.path))

@@ -9,8 +9,9 @@ class MetricsConfig(AppConfig):
 
     def ready(self) -> None:
         from xinkan.audit.labels import register
-        from xinkan.metrics import providers
+        from xinkan.metrics import providers, receivers
         from xinkan.metrics.labels import LABELS
 
         register(LABELS)
         providers.register_builtin()
+        receivers.connect()

@@ -6,8 +6,14 @@ Three tables, all derived from the matters' own rows and rebuilt from them by `r
   to the unit and department that handled the matter at that moment. The drill-down lists these
   rows, so a list's count equals the figure by construction.
 - `DailyFact`: the sum of the parts per (day, unit, department, category, part).
-- `MonthlyFact`: the same per (month, unit, department, part) — no category, small enough that a
-  city's twelve-month trend is a scan of a few thousand rows.
+- `MonthlyFact`: the same per (month, unit, department, part) — no category.
+- `SubtreeMonthFact`: the monthly sums of each unit's whole subtree (every unit above a fact's unit,
+  and that unit itself, gets the fact), summed over departments: a unit's figures and its trend are
+  a few hundred rows whatever the size of the tree below it.
+- `SubtreeDayFact`: the same per day, for the units of the levels in
+  `XINKAN_METRICS_DAILY_SUBTREE_LEVELS` (by default the city, districts and subdistricts): the days
+  of a period that are not whole months. Below those levels a unit's days are read from
+  `DailyFact`, a few thousand rows at most.
 
 Written only by `xinkan.metrics.aggregation` (the periodic job and the rebuild), under one lock.
 """
@@ -135,6 +141,44 @@ class MonthlyFact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m} {self.unit_id} {self.part}={self.value}"
+
+
+class SubtreeMonthFact(models.Model):
+    month = models.DateField()  # the first day of the month
+    unit = models.ForeignKey(
+        "org.Unit", on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
+    part = models.CharField(max_length=20, choices=Part.choices)
+    value = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit", "month", "part"], name="metrics_subtree_month_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.unit_id}/* {self.part}={self.value}"
+
+
+class SubtreeDayFact(models.Model):
+    day = models.DateField()
+    unit = models.ForeignKey(
+        "org.Unit", on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
+    part = models.CharField(max_length=20, choices=Part.choices)
+    value = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit", "day", "part"], name="metrics_subtree_day_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.unit_id}/* {self.part}={self.value}"
 
 
 class Progress(models.Model):

@@ -1,9 +1,10 @@
 """Reads of the performance figures, always within the reader's scope.
 
-A unit's figures are those of its whole subtree: the sum of the fact rows of the units whose path
-starts with its path (a prefix range on the unit tree, docs/metrics.md). A department's are the rows
-with its key. Whole months come from `MonthlyFact`, the days left over from `DailyFact`; figures for
-a category (and the categories below it) come from `DailyFact` alone, the only table with one.
+A unit's figures are those of its whole subtree (docs/metrics.md): its own rows of the subtree
+tables (whole months from `SubtreeMonthFact`, the days left over from `SubtreeDayFact`, or from the
+`DailyFact` rows under it, a path prefix, below the daily levels). A department's are the fact rows
+with its key. Figures for a category (and the categories below it) come from `DailyFact` alone, the
+only table with one.
 """
 
 from __future__ import annotations
@@ -20,10 +21,17 @@ from django.http import Http404
 
 from xinkan.audit import services as audit
 from xinkan.matters.models import Category
-from xinkan.metrics import definitions, providers
-from xinkan.metrics.models import DailyFact, MatterPart, MonthlyFact, Part
+from xinkan.metrics import definitions, providers, subtrees
+from xinkan.metrics.models import (
+    DailyFact,
+    MatterPart,
+    MonthlyFact,
+    Part,
+    SubtreeDayFact,
+    SubtreeMonthFact,
+)
 from xinkan.metrics.periods import Period, add_months
-from xinkan.org.models import LEVEL_RANK, Department, Unit
+from xinkan.org.models import LEVEL_RANK, PATH_SEGMENT_WIDTH, Department, Unit
 from xinkan.org.roles import Perm
 from xinkan.org.scope import get_scope
 
@@ -122,15 +130,104 @@ def _period_querysets(
     if months:
         querysets.append(MonthlyFact.objects.filter(target_q, month__in=months))
     if ranges:
-        days = Q(*[Q(day__gte=a, day__lte=b) for a, b in ranges], _connector=Q.OR)
-        daily = DailyFact.objects.filter(target_q, days)
+        daily = DailyFact.objects.filter(target_q, _days_q(ranges))
         if categories is not None:
             daily = daily.filter(category_id__in=list(categories))
         querysets.append(daily)
     return querysets
 
 
+def _days_q(ranges: Sequence[tuple[dt.date, dt.date]]) -> Q:
+    return Q(*[Q(day__gte=a, day__lte=b) for a, b in ranges], _connector=Q.OR)
+
+
+def _common_parent(units: Sequence[Unit]) -> str:
+    """The longest path above every one of these units (whole segments): the prefix that selects
+    all their subtrees at once."""
+    step = PATH_SEGMENT_WIDTH + 1
+    parents = [unit.path[: len(unit.path) - step] for unit in units]
+    common = parents[0]
+    for path in parents[1:]:
+        while not path.startswith(common):
+            common = common[: len(common) - step]
+    return common
+
+
+def _sums_from_daily_facts(
+    units: Sequence[Unit], ranges: Sequence[tuple[dt.date, dt.date]], categories: Categories
+) -> dict[int, PartSums]:
+    """Each unit's subtree sums over these days, from the daily facts (a category is there, and
+    the units below the daily levels have no daily subtree rows): one grouped query per depth, by
+    each fact's path cut at the units' width."""
+    result: dict[int, PartSums] = {}
+    by_width: dict[int, list[Unit]] = defaultdict(list)
+    for unit in units:
+        by_width[len(unit.path)].append(unit)
+    for width, group in by_width.items():
+        by_path = {unit.path: unit.pk for unit in group}
+        rows = DailyFact.objects.filter(
+            _days_q(ranges), unit__path__startswith=_common_parent(group)
+        )
+        if categories is not None:
+            rows = rows.filter(category_id__in=list(categories))
+        if len(group) == 1:
+            rows = rows.filter(unit__path__startswith=group[0].path)
+        grouped = (
+            rows.annotate(prefix=Substr("unit__path", 1, width))
+            .values("prefix", "part")
+            .annotate(v=Sum("value"))
+            .order_by()
+        )
+        for row in grouped:
+            unit_id = by_path.get(str(row["prefix"]))
+            if unit_id is not None:
+                sums = result.setdefault(unit_id, {})
+                sums[row["part"]] = sums.get(row["part"], 0) + int(row["v"] or 0)
+    return result
+
+
+def _add(into: dict[int, PartSums], more: dict[int, PartSums]) -> None:
+    for unit_id, parts in more.items():
+        sums = into.setdefault(unit_id, {})
+        for part, value in parts.items():
+            sums[part] = sums.get(part, 0) + value
+
+
+def subtree_sums(
+    units: Sequence[Unit], period: Period, *, categories: Categories = None
+) -> dict[int, PartSums]:
+    """Each unit's whole-subtree sums over a period. Without a category: whole months from the
+    monthly subtree rows, the other days from the daily subtree rows (units of the daily levels)
+    or the daily facts (units below them) — one grouped query per table, however many units.
+    With a category: the daily facts, the only table that has one."""
+    result: dict[int, PartSums] = {unit.pk: {} for unit in units}
+    if not units:
+        return result
+    if categories is not None:
+        _add(result, _sums_from_daily_facts(units, [(period.start, period.end)], categories))
+        return result
+    months, ranges = period.split()
+    ids = [unit.pk for unit in units]
+    grouped: list[QuerySet[Any]] = []
+    if months:
+        grouped.append(SubtreeMonthFact.objects.filter(unit_id__any_of=ids, month__in=months))
+    if ranges:
+        kept = [unit.pk for unit in units if subtrees.keeps_days(unit)]
+        if kept:
+            grouped.append(SubtreeDayFact.objects.filter(_days_q(ranges), unit_id__any_of=kept))
+        others = [unit for unit in units if not subtrees.keeps_days(unit)]
+        if others:
+            _add(result, _sums_from_daily_facts(others, ranges, None))
+    for queryset in grouped:
+        for row in queryset.values("unit_id", "part").annotate(v=Sum("value")).order_by():
+            sums = result[row["unit_id"]]
+            sums[row["part"]] = sums.get(row["part"], 0) + int(row["v"] or 0)
+    return result
+
+
 def part_sums(target: Target, period: Period, *, categories: Categories = None) -> PartSums:
+    if isinstance(target, Unit):
+        return subtree_sums([target], period, categories=categories)[target.pk]
     sums: PartSums = defaultdict(int)
     for queryset in _period_querysets(_target_q(target), period, categories):
         for row in queryset.values("part").annotate(v=Sum("value")).order_by():
@@ -138,48 +235,24 @@ def part_sums(target: Target, period: Period, *, categories: Categories = None) 
     return dict(sums)
 
 
-def part_sums_by_child(
-    units: list[Unit], period: Period, *, categories: Categories = None
-) -> dict[int, PartSums]:
-    """Each unit's subtree sums, for units of one depth, in one grouped query per table."""
-    result: dict[int, PartSums] = {unit.pk: {} for unit in units}
-    if not units:
-        return result
-    width = len(units[0].path)
-    if any(len(unit.path) != width for unit in units):
-        raise ValueError("part_sums_by_child compares units of one depth")
-    by_path = {unit.path: unit.pk for unit in units}
-    # The units' common parent (or the tree), then grouped by each row's prefix of the units' width.
-    parent = units[0].path[: width - len(units[0].path.rstrip("/").split("/")[-1]) - 1]
-    sums: dict[int, PartSums] = defaultdict(lambda: defaultdict(int))
-    for queryset in _period_querysets(Q(unit__path__startswith=parent), period, categories):
-        rows = (
-            queryset.annotate(prefix=Substr("unit__path", 1, width))
-            .values("prefix", "part")
-            .annotate(v=Sum("value"))
-            .order_by()
-        )
-        for row in rows:
-            unit_id = by_path.get(str(row["prefix"]))
-            if unit_id is not None:
-                sums[unit_id][row["part"]] += int(row["v"] or 0)
-    for unit_id, parts in sums.items():
-        result[unit_id] = dict(parts)
-    return result
-
-
 def monthly_trend(
     target: Target, last_month: dt.date, months: int = 12, *, categories: Categories = None
 ) -> list[tuple[dt.date, PartSums]]:
-    """The part sums of each of `months` months up to `last_month`, from the monthly table (from
-    the daily one, summed by month, for a category)."""
+    """The part sums of each of `months` months up to `last_month`: a unit's from its monthly
+    subtree rows, a department's from the monthly facts, and for a category from the daily
+    facts summed by month."""
     first = add_months(last_month, -(months - 1))
     wanted = [add_months(first, i) for i in range(months)]
     sums: dict[dt.date, PartSums] = {month: {} for month in wanted}
     rows: Iterable[dict[str, Any]]
     if categories is None:
+        table: QuerySet[Any] = (
+            SubtreeMonthFact.objects.filter(unit_id=target.pk)
+            if isinstance(target, Unit)
+            else MonthlyFact.objects.filter(_target_q(target))
+        )
         rows = (
-            MonthlyFact.objects.filter(_target_q(target), month__gte=first, month__lte=wanted[-1])
+            table.filter(month__gte=first, month__lte=wanted[-1])
             .values("month", "part")
             .annotate(v=Sum("value"))
             .order_by()
@@ -355,18 +428,17 @@ def _key(target: Target) -> RankKey:
 
 
 def _sums_of(targets: Sequence[Target], period: Period) -> dict[RankKey, PartSums]:
-    """Each target's sums: units in one grouped query per depth and table, departments in one
-    per table."""
+    """Each target's sums: units in one grouped query per table, departments in one per table."""
     sums: dict[RankKey, PartSums] = {}
-    by_width: dict[int, list[Unit]] = defaultdict(list)
+    units: list[Unit] = []
     departments: list[Department] = []
     for target in targets:
         if isinstance(target, Department):
             departments.append(target)
         else:
-            by_width[len(target.path)].append(target)
-    for group in by_width.values():
-        for pk, parts in part_sums_by_child(group, period).items():
+            units.append(target)
+    if units:
+        for pk, parts in subtree_sums(units, period).items():
             sums[(False, pk)] = parts
     if departments:
         for pk, parts in part_sums_by_department(departments, period).items():
@@ -459,7 +531,7 @@ def dashboard(target: Target, period: Period, *, categories: Categories = None) 
         if categories is None:
             provided = providers.figures_by_unit([target], period.start, period.end)[target.pk]
         units = children_of(target)
-        sums = part_sums_by_child(units, period, categories=categories)
+        sums = subtree_sums(units, period, categories=categories)
         children = [(unit, Figures.of(sums[unit.pk])) for unit in units]
     return Dashboard(
         current=Figures.of(part_sums(target, period, categories=categories), provided),

@@ -11,6 +11,7 @@ from django.db.models.functions import Concat, Substr
 from django.utils.translation import gettext as _
 
 from xinkan.audit import services as audit
+from xinkan.org import signals
 from xinkan.org.models import LEVEL_RANK, PATH_SEGMENT_WIDTH, Department, Membership, Unit
 from xinkan.org.roles import DEPARTMENT_ROLES, UNIT_ROLES, Perm, Role
 from xinkan.org.scope import forget_scope, get_scope
@@ -137,6 +138,7 @@ def _update_unit(
     unit: Unit, new_parent: Unit | None, *, by: User | None, values: dict[str, Any]
 ) -> Unit:
     before = audit.snapshot(unit, UNIT_FIELDS)
+    old_level = unit.level
     for key, value in values.items():
         if key not in UNIT_FIELDS:
             raise ValueError(f"unknown unit field {key}")
@@ -147,6 +149,8 @@ def _update_unit(
             raise ValidationError({"level": _("The unit's level must stay above its children's.")})
     unit.full_clean(exclude=["path", "parent"])
     unit.save()
+    if unit.level != old_level:
+        signals.unit_relevelled.send(sender=Unit, unit=unit, old_level=old_level)
     if (new_parent.pk if new_parent else None) != unit.parent_id:
         _move(unit, new_parent)
     changes = audit.diff(before, audit.snapshot(unit, UNIT_FIELDS))
@@ -168,6 +172,7 @@ def _move(unit: Unit, new_parent: Unit | None) -> None:
     )
     Unit.objects.filter(pk=unit.pk).update(parent=new_parent)
     unit.refresh_from_db()
+    signals.unit_moved.send(sender=Unit, unit=unit, old_path=old_path)
 
 
 def create_department(

@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from xinkan.audit import services as audit
-from xinkan.metrics.aggregation import rebuild
+from xinkan.metrics.aggregation import rebuild, rebuild_subtrees
 
 
 class Command(BaseCommand):
@@ -16,10 +16,31 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--batch", type=int, default=5000, help="matters per batch")
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=1,
+            help="processes computing the parts (PostgreSQL; the periodic job keeps running)",
+        )
+        parser.add_argument(
+            "--subtrees",
+            action="store_true",
+            help="only the subtree sums, from the facts (after changing the daily levels)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         started = time.perf_counter()
-        count = rebuild(batch=options["batch"], log=self.stdout.write)
+        if options["subtrees"]:
+            months, days = rebuild_subtrees()
+            audit.record(actor=None, action="metrics.rebuilt", data={"subtrees": months + days})
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Rebuilt {months:,} monthly and {days:,} daily subtree rows "
+                    f"in {time.perf_counter() - started:.1f} s."
+                )
+            )
+            return
+        count = rebuild(batch=options["batch"], workers=options["workers"], log=self.stdout.write)
         elapsed = time.perf_counter() - started
         audit.record(actor=None, action="metrics.rebuilt", data={"matters": count})
         self.stdout.write(

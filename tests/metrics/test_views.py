@@ -197,3 +197,29 @@ def test_the_dashboard_lists_overdue_and_supervised_matters_of_the_unit(history,
     with time_machine.travel(local(2026, 3, 28, 10, 0), tick=False):
         content = client.get(reverse("metrics:dashboard"), MARCH).content.decode()
     assert "XK-2026-" not in content[content.index('data-list="overdue"') :].split("</section>")[0]
+
+
+def test_the_cases_behind_a_figure_export_as_many_rows_as_it_counts(history, client):
+    login_as(client, history.leader)
+    params = {**MARCH, "part": "follow_ups", "unit": history.district.pk}
+    page = client.get(reverse("metrics:cases"), params).content.decode()
+    assert "export=xlsx" in page
+    response = client.get(reverse("metrics:cases"), {**params, "export": "csv"})
+    assert response.status_code == 200
+    body = b"".join(response.streaming_content).decode("utf-8-sig")  # type: ignore[attr-defined]
+    lines = body.strip().splitlines()
+    figure = selectors.part_sums(history.district, Period.containing("month", dt.date(2026, 3, 1)))
+    assert len(lines) - 1 == figure[Part.FOLLOW_UPS] == 4
+    assert lines[0].startswith("诉求")
+    assert all("XK-2026-" in line for line in lines[1:])
+    entry = AuditEntry.objects.filter(action="metrics.exported").latest("id")
+    assert entry.data["rows"] == 4 and entry.data["filters"]["table"] == "cases"
+    assert entry.actor == history.leader
+
+
+def test_a_community_worker_cannot_export_another_communitys_cases(history, client):
+    login_as(client, history.community_worker)
+    params = {**MARCH, "part": "registered", "unit": history.neighbour_community.pk}
+    response = client.get(reverse("metrics:cases"), {**params, "export": "csv"})
+    assert response.status_code == 404
+    assert not AuditEntry.objects.filter(action="metrics.exported").exists()

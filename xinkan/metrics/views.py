@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
@@ -304,8 +304,19 @@ def _parent_url(
     )
 
 
+def _case_row(row: Any) -> list[str]:
+    return [
+        row.matter.code,
+        row.matter.title,
+        f"{row.day:%Y-%m-%d}",
+        row.unit.name,
+        row.category.name,
+        str(row.matter.get_state_display()),
+    ]
+
+
 @login_required
-def cases(request: HttpRequest) -> HttpResponse:
+def cases(request: HttpRequest) -> HttpResponseBase:
     user = _require(request)
     target = selectors.get_target(
         user, unit_id=request.GET.get("unit"), department_id=request.GET.get("department")
@@ -320,6 +331,19 @@ def cases(request: HttpRequest) -> HttpResponse:
     page = paginator.get_page(request.GET.get("page"))
     filters = {**_target_query(target), **_category_query(category)}
     query = {**filters, "part": part, **period.query()}
+    if "export" in request.GET:
+        # The list as the page shows it (the same rows: its count is the figure), audited.
+        return tables.export_list(
+            request,
+            rows,
+            action="metrics.exported",
+            headers=[_("Matter"), _("Title"), _("Date"), _("Unit"), _("Category"), _("State")],
+            row=_case_row,
+            name=f"metrics-cases-{part}",
+            sheet=str(Part(part).label),
+            filters={"table": "cases", **query},
+            unit=target if isinstance(target, Unit) else target.unit,
+        )
     return render(
         request,
         "metrics/cases.html",

@@ -16,7 +16,11 @@ from xinkan.matters.models import Channel
 from xinkan.metrics import aggregation
 from xinkan.metrics.models import DailyFact, MatterPart, Part, SubtreeMonthFact
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres_only]
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.postgres_only,
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="the swap is PostgreSQL's"),
+]
 
 
 @pytest.fixture(autouse=True)

@@ -481,6 +481,19 @@ def _month_sql() -> str:
 
 
 DERIVED = (MatterPart, DailyFact, MonthlyFact, SubtreeMonthFact, SubtreeDayFact)
+# Memory for the rebuild's own connection (PostgreSQL): its grouping and index sorts over tens of
+# millions of rows stay in memory instead of spilling to disk. Other connections keep the server's.
+REBUILD_WORK_MEM = "256MB"
+REBUILD_MAINTENANCE_WORK_MEM = "1GB"
+
+
+def _roomy_session(*, local: bool) -> None:
+    if connection.vendor != "postgresql":
+        return
+    scope = "LOCAL " if local else ""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET {scope}work_mem = '{REBUILD_WORK_MEM}'")
+        cursor.execute(f"SET {scope}maintenance_work_mem = '{REBUILD_MAINTENANCE_WORK_MEM}'")
 
 
 def rebuild(
@@ -502,6 +515,7 @@ def rebuild(
     if workers > 1 and connection.vendor == "postgresql":
         return _rebuild_in_parallel(batch=batch, workers=workers, log=log, cutoff=cutoff)
     with transaction.atomic():
+        _roomy_session(local=True)
         progress = _claim(wait=True)
         assert progress is not None
         mark = MatterEvent.objects.filter(at__lte=cutoff).aggregate(last=Max("pk"))["last"] or 0
@@ -593,11 +607,13 @@ def _rebuild_in_parallel(
             done += count
             if log:
                 log(f"  {done:,} matters")
+    _roomy_session(local=False)
     _fill_facts(tables, log)
     if log:
         log("  indexes …")
     for build in builds:
         build.finish()
+    connection.close()  # the session's settings go with it
     with transaction.atomic():
         progress = _claim(wait=True)
         assert progress is not None

@@ -19,7 +19,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from xinkan.accounts.models import User
 from xinkan.bench.report import Report, cold_warm, latency, sample
 from xinkan.matters.models import Category, Matter
-from xinkan.org.models import Unit
+from xinkan.org.models import LEVEL_RANK, Unit
 from xinkan.org.roles import Role
 
 DEVICE_ID_SESSION_KEY = "otp_device_id"
@@ -139,15 +139,21 @@ def measure(report: Report, people: dict[str, User], root: Unit, samples: int) -
         {**cold_warm(partial(_get, leader, cases), samples), "queries": _queries(leader, cases)},
         **scale,
     )
-    rankings = reverse("metrics:rankings")
-    report.add(
-        "page.rankings.leader",
-        {
-            **cold_warm(partial(_get, leader, rankings), samples),
-            "queries": _queries(leader, rankings),
-        },
-        **scale,
-    )
+    # The monthly ranking of every level below the leader's unit (a city: its 16 districts, 304
+    # subdistricts and 6,080 communities), each against the month before.
+    for level in ("district", "subdistrict", "community"):
+        if LEVEL_RANK[level] <= LEVEL_RANK[root.level]:
+            continue
+        rankings = f"{reverse('metrics:rankings')}?level={level}&on={last_month}"
+        report.add(
+            f"page.rankings.{level}.leader",
+            {
+                **cold_warm(partial(_get, leader, rankings), samples),
+                "queries": _queries(leader, rankings),
+            },
+            units=Unit.objects.filter(path__startswith=root.path, level=level).count(),
+            **scale,
+        )
 
 
 def monthly_report(report: Report, root: Unit, samples: int) -> None:

@@ -16,6 +16,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
+from xinkan.bench import report as report_module
 from xinkan.bench.errors import BenchUnavailable
 from xinkan.bench.parts import background, http, intake, pages, pgbench
 from xinkan.bench.report import Report
@@ -46,6 +47,15 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
         parser.add_argument("--import-rows", type=int, default=20_000)
         parser.add_argument("--workdir", type=Path, help="default: VAR_DIR/bench")
+        parser.add_argument(
+            "--cold-command",
+            default="",
+            help="a shell command run before each cold page call, e.g. restarting PostgreSQL and "
+            "dropping the page cache (default: cold = a new connection)",
+        )
+        parser.add_argument(
+            "--cold-runs", type=int, default=1, help="cold calls per page figure (p50/p95)"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if connection.vendor != "postgresql":
@@ -101,6 +111,9 @@ class Command(BaseCommand):
             log(f"  ({time.perf_counter() - began:.0f} s)")
 
         samples = options["samples"]
+        report_module.COLD = report_module.ColdStart(
+            command=options["cold_command"], runs=options["cold_runs"]
+        )
         part("pages", lambda: pages.measure(report, _staff(people), root, samples))
         part("pages.report", lambda: pages.monthly_report(report, root, max(3, samples // 10)))
         part(

@@ -158,7 +158,12 @@ class Report:
                 lines.append(f"{name:<44} {'':>6} {'':>8} {'':>8} {'':>8} {'':>8}  {_short(other)}")
         for part, reason in self.unavailable.items():
             lines.append(f"{part:<44} NOT RUN: {reason}")
-        lines.append("(milliseconds; cold = first call on a new database connection)")
+        if COLD.command:
+            lines.append(
+                f"(milliseconds; cold = p50 of {COLD.runs} calls, each after `{COLD.command}`)"
+            )
+        else:
+            lines.append("(milliseconds; cold = first call on a new database connection)")
         return "\n".join(lines)
 
 

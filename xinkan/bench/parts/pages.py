@@ -56,7 +56,8 @@ def _queries(client: Client, url: str) -> int:
     return len(captured)
 
 
-def measure(report: Report, people: dict[str, User], root: Unit, samples: int) -> None:
+def measure_lists(report: Report, people: dict[str, User], root: Unit, samples: int) -> None:
+    """Worklists and search for each role, and a matter's page."""
     rng = random.Random(3)
     scale = {"matters": Matter.objects.filter(unit__path__startswith=root.path).count()}
     worklist = reverse("matters:worklist")
@@ -103,6 +104,12 @@ def measure(report: Report, people: dict[str, User], root: Unit, samples: int) -
             },
             **scale,
         )
+
+
+def measure_metrics(report: Report, people: dict[str, User], root: Unit, samples: int) -> None:
+    """The leader's performance pages: the dashboard for several periods and a category, the
+    drill-down and the rankings of every level."""
+    scale = {"matters": Matter.objects.filter(unit__path__startswith=root.path).count()}
     leader = client_for(people[Role.LEADER])
     dashboard = reverse("metrics:dashboard")
     today = dt.date.today()

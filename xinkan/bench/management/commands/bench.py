@@ -26,6 +26,16 @@ from xinkan.org.models import Unit
 from xinkan.org.roles import Role
 
 PARTS = ("pages", "intake", "http", "pgbench", "peer", "background")
+# Parts that can also be chosen one by one (`--parts pages.metrics background.aggregates`).
+SUBPARTS = (
+    "pages.lists",
+    "pages.metrics",
+    "pages.report",
+    "background.sweep",
+    "background.import",
+    "background.matching",
+    "background.aggregates",
+)
 
 
 class Command(BaseCommand):
@@ -38,7 +48,7 @@ class Command(BaseCommand):
         parser.add_argument("--preset", choices=sorted(PRESETS), default="district")
         parser.add_argument("--matters", type=int, help="override the preset's number of matters")
         parser.add_argument("--residents", type=int, help="override the preset's residents")
-        parser.add_argument("--parts", nargs="*", choices=PARTS, default=list(PARTS))
+        parser.add_argument("--parts", nargs="*", choices=PARTS + SUBPARTS, default=list(PARTS))
         parser.add_argument("--no-seed", action="store_true", help="measure the data as it is")
         parser.add_argument("--samples", type=int, default=30, help="samples per page figure")
         parser.add_argument("--intakes", type=int, default=300, help="service-level intakes")
@@ -96,7 +106,7 @@ class Command(BaseCommand):
         failed: list[str] = []
 
         def part(name: str, fn: Callable[[], None]) -> None:
-            if name.split(".")[0] not in options["parts"]:
+            if name not in options["parts"] and name.split(".")[0] not in options["parts"]:
                 return
             log(f"— {name} …")
             began = time.perf_counter()
@@ -114,7 +124,8 @@ class Command(BaseCommand):
         report_module.COLD = report_module.ColdStart(
             command=options["cold_command"], runs=options["cold_runs"]
         )
-        part("pages", lambda: pages.measure(report, _staff(people), root, samples))
+        part("pages.lists", lambda: pages.measure_lists(report, _staff(people), root, samples))
+        part("pages.metrics", lambda: pages.measure_metrics(report, _staff(people), root, samples))
         part("pages.report", lambda: pages.monthly_report(report, root, max(3, samples // 10)))
         part(
             "intake",

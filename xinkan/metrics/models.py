@@ -143,13 +143,21 @@ class MonthlyFact(models.Model):
         return f"{self.month:%Y-%m} {self.unit_id} {self.part}={self.value}"
 
 
-class SubtreeMonthFact(models.Model):
-    month = models.DateField()  # the first day of the month
+class SubtreeFact(models.Model):
+    """A unit's whole-subtree sum of one part (the two tables below differ only in the date)."""
+
     unit = models.ForeignKey(
         "org.Unit", on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
     )
     part = models.CharField(max_length=20, choices=Part.choices)
     value = models.BigIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class SubtreeMonthFact(SubtreeFact):
+    month = models.DateField()  # the first day of the month
 
     class Meta:
         constraints = [
@@ -162,13 +170,8 @@ class SubtreeMonthFact(models.Model):
         return f"{self.month:%Y-%m} {self.unit_id}/* {self.part}={self.value}"
 
 
-class SubtreeDayFact(models.Model):
+class SubtreeDayFact(SubtreeFact):
     day = models.DateField()
-    unit = models.ForeignKey(
-        "org.Unit", on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
-    )
-    part = models.CharField(max_length=20, choices=Part.choices)
-    value = models.BigIntegerField(default=0)
 
     class Meta:
         constraints = [

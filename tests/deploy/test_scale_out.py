@@ -46,6 +46,7 @@ from xinkan.metrics.models import (
     DailyFact,
     MatterPart,
     MonthlyFact,
+    SubtreeCategoryMonthFact,
     SubtreeDayFact,
     SubtreeMonthFact,
 )
@@ -127,6 +128,7 @@ def aggregates(deployment: Deployment) -> dict[str, list[tuple[Any, ...]]]:
         MonthlyFact: ["month", "unit", "department_key", "part", "value"],
         SubtreeMonthFact: ["month", "unit", "part", "value"],
         SubtreeDayFact: ["day", "unit", "part", "value"],
+        SubtreeCategoryMonthFact: ["month", "unit", "category", "part", "value"],
     }
     return {
         table(model): sorted(

@@ -10,6 +10,7 @@ from xinkan.metrics.models import (
     DailyFact,
     MatterPart,
     MonthlyFact,
+    SubtreeCategoryMonthFact,
     SubtreeDayFact,
     SubtreeMonthFact,
 )
@@ -49,5 +50,10 @@ def snapshot() -> dict[str, Any]:
         ),
         "subtree_daily": sorted(
             SubtreeDayFact.objects.values_list("day", "unit_id", "part", "value")
+        ),
+        "subtree_categories": sorted(
+            SubtreeCategoryMonthFact.objects.values_list(
+                "month", "unit_id", "category_id", "part", "value"
+            )
         ),
     }

@@ -51,6 +51,7 @@ from xinkan.metrics.models import (
     MonthlyFact,
     Part,
     Progress,
+    SubtreeCategoryMonthFact,
     SubtreeDayFact,
     SubtreeMonthFact,
 )
@@ -354,9 +355,7 @@ def recompute(matter_ids: Sequence[int]) -> int:
     MatterPart.objects.bulk_create(new_rows, batch_size=2000)
     add_to_facts(DailyFact, ("day", "unit_id", "department_key", "category_id", "part"), daily)
     add_to_facts(MonthlyFact, ("month", "unit_id", "department_key", "part"), monthly)
-    month_deltas, day_deltas = subtrees.deltas(monthly, daily)
-    add_to_facts(SubtreeMonthFact, subtrees.MONTH_FIELDS, month_deltas)
-    add_to_facts(SubtreeDayFact, subtrees.DAY_FIELDS, day_deltas)
+    subtrees.deltas(monthly, daily).apply()
     return len(replaced)
 
 
@@ -480,7 +479,14 @@ def _month_sql() -> str:
     return "date(day, 'start of month')"
 
 
-DERIVED = (MatterPart, DailyFact, MonthlyFact, SubtreeMonthFact, SubtreeDayFact)
+DERIVED = (
+    MatterPart,
+    DailyFact,
+    MonthlyFact,
+    SubtreeMonthFact,
+    SubtreeDayFact,
+    SubtreeCategoryMonthFact,
+)
 # Memory for the rebuild's own connection (PostgreSQL): its grouping and index sorts over tens of
 # millions of rows stay in memory instead of spilling to disk. Other connections keep the server's.
 REBUILD_WORK_MEM = "256MB"
@@ -576,6 +582,7 @@ def _fill_facts(tables: dict[type[models.Model], str], log: Callable[[str], None
         monthly=tables[MonthlyFact],
         subtree_month=tables[SubtreeMonthFact],
         subtree_day=tables[SubtreeDayFact],
+        subtree_category=tables[SubtreeCategoryMonthFact],
     )
 
 
@@ -662,9 +669,9 @@ def _fill_parts(table: str, *, batch: int, log: Callable[[str], None] | None) ->
             log(f"  {done:,} matters")
 
 
-def rebuild_subtrees() -> tuple[int, int]:
+def rebuild_subtrees() -> dict[str, int]:
     """Recompute the subtree sums from the facts, under the lock (after the daily levels changed);
-    the number of monthly and daily rows."""
+    the number of rows of each table."""
     with transaction.atomic():
         _claim(wait=True)
         return subtrees.rebuild()
@@ -689,28 +696,35 @@ def on_unit_moved(unit_id: int, old_path: str, new_path: str) -> None:
         )
     }
     days = subtrees.days_below(new_path)
+    categories = subtrees.category_months_below(new_path)
     with_days = set(
         Unit.objects.filter(
             pk__in=[*old_above, *new_above], level__in=subtrees.daily_levels()
         ).values_list("pk", flat=True)
     )
-    month_deltas: dict[subtrees.SubtreeKey, int] = defaultdict(int)
-    day_deltas: dict[subtrees.SubtreeKey, int] = defaultdict(int)
+    moved = subtrees.Deltas()
     for sign, line in ((-1, old_above), (1, new_above)):
         for ancestor in line:
             for (month, _unit, part), value in months.items():
-                month_deltas[(month, ancestor, part)] += sign * value
+                moved.months[(month, ancestor, part)] += sign * value
             if ancestor in with_days:
                 for (day, _unit, part), value in days.items():
-                    day_deltas[(day, ancestor, part)] += sign * value
-    add_to_facts(SubtreeMonthFact, subtrees.MONTH_FIELDS, month_deltas)
-    add_to_facts(SubtreeDayFact, subtrees.DAY_FIELDS, day_deltas)
+                    moved.days[(day, ancestor, part)] += sign * value
+                for (month, _unit, category, part), value in categories.items():
+                    moved.categories[(month, ancestor, category, part)] += sign * value
+    moved.apply()
 
 
 def on_unit_relevelled(unit: Unit) -> None:
-    """A unit changed level: it keeps daily subtree rows if its new level is one of the daily
-    levels, and none otherwise."""
+    """A unit changed level: it keeps daily and per-category subtree rows if its new level is one
+    of the daily levels, and none otherwise."""
     _claim(wait=True)
     SubtreeDayFact.objects.filter(unit_id=unit.pk).delete()
+    SubtreeCategoryMonthFact.objects.filter(unit_id=unit.pk).delete()
     if subtrees.keeps_days(unit):
         add_to_facts(SubtreeDayFact, subtrees.DAY_FIELDS, subtrees.days_below(unit.path))
+        add_to_facts(
+            SubtreeCategoryMonthFact,
+            subtrees.CATEGORY_FIELDS,
+            subtrees.category_months_below(unit.path),
+        )

@@ -1,6 +1,6 @@
 """Aggregates behind the performance indicators (docs/metrics.md).
 
-Three tables, all derived from the matters' own rows and rebuilt from them by `rebuild_metrics`:
+The tables below, all derived from the matters' own rows and rebuilt from them by `rebuild_metrics`:
 
 - `MatterPart`: what one matter contributes — one row per (matter, part, seq), dated and attributed
   to the unit and department that handled the matter at that moment. The drill-down lists these
@@ -14,6 +14,9 @@ Three tables, all derived from the matters' own rows and rebuilt from them by `r
   `XINKAN_METRICS_DAILY_SUBTREE_LEVELS` (by default the city, districts and subdistricts): the days
   of a period that are not whole months. Below those levels a unit's days are read from
   `DailyFact`, a few thousand rows at most.
+- `SubtreeCategoryMonthFact`: the monthly sums of those same units' subtrees per category: a
+  category filter at a city or a district reads its own few hundred rows, not the millions of
+  daily facts of that category under it.
 
 Written only by `xinkan.metrics.aggregation` (the periodic job and the rebuild), under one lock.
 """
@@ -182,6 +185,31 @@ class SubtreeDayFact(SubtreeFact):
 
     def __str__(self) -> str:
         return f"{self.day} {self.unit_id}/* {self.part}={self.value}"
+
+
+class SubtreeCategoryMonthFact(SubtreeFact):
+    """A unit's whole-subtree sum of one part in one (leaf) category and month, for the units of
+    the daily levels only."""
+
+    month = models.DateField()  # the first day of the month
+    category = models.ForeignKey(
+        "matters.Category",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit", "month", "category", "part"],
+                name="metrics_subtree_category_unique",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.unit_id}/* {self.category_id} {self.part}={self.value}"
 
 
 class Progress(models.Model):

@@ -3,8 +3,8 @@
 A unit's figures are those of its whole subtree (docs/metrics.md): its own rows of the subtree
 tables (whole months from `SubtreeMonthFact`, the days left over from `SubtreeDayFact`, or from the
 `DailyFact` rows under it, a path prefix, below the daily levels). A department's are the fact rows
-with its key. Figures for a category (and the categories below it) come from `DailyFact` alone, the
-only table with one.
+with its key. Figures for a category (and the categories below it): a unit of the daily levels reads
+its whole months from `SubtreeCategoryMonthFact`; all other days and units read `DailyFact`.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from xinkan.metrics.models import (
     MatterPart,
     MonthlyFact,
     Part,
+    SubtreeCategoryMonthFact,
     SubtreeDayFact,
     SubtreeMonthFact,
 )
@@ -196,27 +197,39 @@ def _add(into: dict[int, PartSums], more: dict[int, PartSums]) -> None:
 def subtree_sums(
     units: Sequence[Unit], period: Period, *, categories: Categories = None
 ) -> dict[int, PartSums]:
-    """Each unit's whole-subtree sums over a period. Without a category: whole months from the
-    monthly subtree rows, the other days from the daily subtree rows (units of the daily levels)
-    or the daily facts (units below them) — one grouped query per table, however many units.
-    With a category: the daily facts, the only table that has one."""
+    """Each unit's whole-subtree sums over a period. Whole months from the monthly subtree rows
+    (per category for a category filter), the other days from the daily subtree rows; units below
+    the daily levels (which have neither daily nor per-category rows) and the days of a category
+    from the daily facts — one grouped query per table, however many units."""
     result: dict[int, PartSums] = {unit.pk: {} for unit in units}
     if not units:
         return result
-    if categories is not None:
-        _add(result, _sums_from_daily_facts(units, [(period.start, period.end)], categories))
-        return result
     months, ranges = period.split()
-    ids = [unit.pk for unit in units]
+    kept = [unit for unit in units if subtrees.keeps_days(unit)]
+    others = [unit for unit in units if not subtrees.keeps_days(unit)]
+    kept_ids = [unit.pk for unit in kept]
     grouped: list[QuerySet[Any]] = []
-    if months:
-        grouped.append(SubtreeMonthFact.objects.filter(unit_id__any_of=ids, month__in=months))
-    if ranges:
-        kept = [unit.pk for unit in units if subtrees.keeps_days(unit)]
-        if kept:
-            grouped.append(SubtreeDayFact.objects.filter(_days_q(ranges), unit_id__any_of=kept))
-        others = [unit for unit in units if not subtrees.keeps_days(unit)]
+    if categories is not None:
         if others:
+            _add(result, _sums_from_daily_facts(others, [(period.start, period.end)], categories))
+        if kept and months:
+            grouped.append(
+                SubtreeCategoryMonthFact.objects.filter(
+                    unit_id__any_of=kept_ids, month__in=months, category_id__in=list(categories)
+                )
+            )
+        if kept and ranges:
+            _add(result, _sums_from_daily_facts(kept, ranges, categories))
+    else:
+        if months:
+            grouped.append(
+                SubtreeMonthFact.objects.filter(
+                    unit_id__any_of=[unit.pk for unit in units], month__in=months
+                )
+            )
+        if ranges and kept:
+            grouped.append(SubtreeDayFact.objects.filter(_days_q(ranges), unit_id__any_of=kept_ids))
+        if ranges and others:
             _add(result, _sums_from_daily_facts(others, ranges, None))
     for queryset in grouped:
         for row in queryset.values("unit_id", "part").annotate(v=Sum("value")).order_by():
@@ -239,13 +252,25 @@ def monthly_trend(
     target: Target, last_month: dt.date, months: int = 12, *, categories: Categories = None
 ) -> list[tuple[dt.date, PartSums]]:
     """The part sums of each of `months` months up to `last_month`: a unit's from its monthly
-    subtree rows, a department's from the monthly facts, and for a category from the daily
-    facts summed by month."""
+    subtree rows (per category for a category filter, at the daily levels), a department's from
+    the monthly facts, and for a category otherwise from the daily facts summed by month."""
     first = add_months(last_month, -(months - 1))
     wanted = [add_months(first, i) for i in range(months)]
     sums: dict[dt.date, PartSums] = {month: {} for month in wanted}
     rows: Iterable[dict[str, Any]]
-    if categories is None:
+    if categories is not None and isinstance(target, Unit) and subtrees.keeps_days(target):
+        rows = (
+            SubtreeCategoryMonthFact.objects.filter(
+                unit_id=target.pk,
+                category_id__in=list(categories),
+                month__gte=first,
+                month__lte=wanted[-1],
+            )
+            .values("month", "part")
+            .annotate(v=Sum("value"))
+            .order_by()
+        )
+    elif categories is None:
         table: QuerySet[Any] = (
             SubtreeMonthFact.objects.filter(unit_id=target.pk)
             if isinstance(target, Unit)

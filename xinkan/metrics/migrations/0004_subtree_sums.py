@@ -8,7 +8,14 @@ def fill_from_facts(apps, schema_editor):
     """The facts there are, summed into the new tables (SQL only: no model of this app's code)."""
     from xinkan.metrics import subtrees
 
-    subtrees.rebuild(apps.get_model("org", "Unit"))
+    subtrees.fill(
+        daily=apps.get_model("metrics", "DailyFact")._meta.db_table,
+        monthly=apps.get_model("metrics", "MonthlyFact")._meta.db_table,
+        subtree_month=apps.get_model("metrics", "SubtreeMonthFact")._meta.db_table,
+        subtree_day=apps.get_model("metrics", "SubtreeDayFact")._meta.db_table,
+        subtree_category=None,  # made by the next migration
+        unit_model=apps.get_model("org", "Unit"),
+    )
 
 
 class Migration(migrations.Migration):

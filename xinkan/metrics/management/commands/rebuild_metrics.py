@@ -31,12 +31,14 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         started = time.perf_counter()
         if options["subtrees"]:
-            months, days = rebuild_subtrees()
-            audit.record(actor=None, action="metrics.rebuilt", data={"subtrees": months + days})
+            counts = rebuild_subtrees()
+            audit.record(
+                actor=None, action="metrics.rebuilt", data={"subtrees": sum(counts.values())}
+            )
+            rows = ", ".join(f"{table} {count:,}" for table, count in counts.items())
             self.stdout.write(
                 self.style.SUCCESS(
-                    f"Rebuilt {months:,} monthly and {days:,} daily subtree rows "
-                    f"in {time.perf_counter() - started:.1f} s."
+                    f"Rebuilt the subtree rows ({rows}) in {time.perf_counter() - started:.1f} s."
                 )
             )
             return

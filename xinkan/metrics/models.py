@@ -61,8 +61,13 @@ class MatterPart(models.Model):
     # Derived rows, rebuilt from the matters: no database foreign-key checks (the rebuild writes
     # millions of rows, and each deferred check took a row lock on the unit or matter at commit,
     # most of the rebuild's time). Deletions still cascade through Django.
+    # No index of its own: the unique (matter, part, seq) index below serves a matter's rows.
     matter = models.ForeignKey(
-        "matters.Matter", on_delete=models.CASCADE, related_name="metric_parts", db_constraint=False
+        "matters.Matter",
+        on_delete=models.CASCADE,
+        related_name="metric_parts",
+        db_constraint=False,
+        db_index=False,
     )
     part = models.CharField(max_length=20, choices=Part.choices)
     # Which follow-up (0, 1, 2 …) for the follow-up parts; 0 for the once-per-matter parts.
@@ -96,8 +101,13 @@ class DailyFact(models.Model):
         "org.Unit", on_delete=models.CASCADE, related_name="+", db_constraint=False
     )
     department_key = models.BigIntegerField(default=NO_DEPARTMENT)
+    # No index of its own: `metrics_daily_category` (category, day) below serves a category's rows.
     category = models.ForeignKey(
-        "matters.Category", on_delete=models.CASCADE, related_name="+", db_constraint=False
+        "matters.Category",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     part = models.CharField(max_length=20, choices=Part.choices)
     value = models.BigIntegerField(default=0)

@@ -192,6 +192,42 @@ def test_the_category_dashboard_query_count_is_pinned(
     params = {**MARCH, "category": categories.property.pk}
     client.get(reverse("metrics:dashboard"), params)
     # As without a category (19), less the providers' queries, plus the category tree and the
-    # category; the figures read the daily table by category (index metrics_daily_category).
+    # category; the district reads its own rows per category (SubtreeCategoryMonthFact), its
+    # subdistricts too, and the days left over the daily table by category.
     with django_assert_num_queries(16):
         assert client.get(reverse("metrics:dashboard"), params).status_code == 200
+
+
+def test_the_ranking_of_one_category_ranks_on_its_matters_only(categories, client, settings):
+    settings.XINKAN_METRICS_MIN_FOLLOW_UPS = 1
+    login_as(client, categories.leader)
+    params = {"level": "community", "on": "2026-03-01", "category": categories.lamp.pk}
+    response = client.get(reverse("metrics:rankings"), params)
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert 'data-testid="category-shown"' in content
+    # The lamp in 东风里 was rated satisfied, the one in 光明 dissatisfied: 东风里 first.
+    order = re.findall(r'data-unit="(\d+)" data-rank="(\d*)"', content)
+    assert order[:2] == [
+        (str(categories.community.pk), "1"),
+        (str(categories.neighbour_community.pk), "2"),
+    ]
+    # Each figure of the ranking links to as many cases of the category as it counts.
+    cells = re.findall(r'<a href="([^"]+)" data-figure="[a-z_]+" data-drill-count="(\d+)"', content)
+    assert cells
+    for url, count in cells:
+        assert f"category={categories.lamp.pk}" in html.unescape(url)
+        listed = re.search(r'data-count="(\d+)"', client.get(html.unescape(url)).content.decode())
+        assert listed and listed.group(1) == count
+    everything = client.get(reverse("metrics:rankings"), {**params, "category": ""})
+    assert 'data-testid="category-shown"' not in everything.content.decode()
+
+
+def test_the_category_ranking_export_is_audited_with_the_category(categories, client):
+    login_as(client, categories.leader)
+    params = {"level": "community", "on": "2026-03-01", "category": categories.lamp.pk}
+    response = client.get(reverse("metrics:rankings"), {**params, "export": "csv"})
+    assert response.status_code == 200
+    entry = AuditEntry.objects.filter(action="metrics.exported").latest("pk")
+    assert entry.data["table"] == "ranking"
+    assert entry.data["category"] == categories.lamp.pk

@@ -156,8 +156,9 @@ def test_the_departments_ranking_query_count_is_pinned(bureaus, client, django_a
     login_as(client, bureaus.leader)
     client.get(reverse("metrics:rankings"), MARCH)
     # Session, user, second factor, scope, the unit; the levels that have departments, the
-    # departments, the month and the month before (one grouped query each).
-    with django_assert_num_queries(9):
+    # departments, the month and the month before (one grouped query each); the categories of the
+    # category filter.
+    with django_assert_num_queries(10):
         assert client.get(reverse("metrics:rankings"), MARCH).status_code == 200
 
 

@@ -452,8 +452,11 @@ def _key(target: Target) -> RankKey:
     return (isinstance(target, Department), target.pk)
 
 
-def _sums_of(targets: Sequence[Target], period: Period) -> dict[RankKey, PartSums]:
-    """Each target's sums: units in one grouped query per table, departments in one per table."""
+def _sums_of(
+    targets: Sequence[Target], period: Period, categories: Categories = None
+) -> dict[RankKey, PartSums]:
+    """Each target's sums (of a category, if given): units in one grouped query per table,
+    departments in one per table."""
     sums: dict[RankKey, PartSums] = {}
     units: list[Unit] = []
     departments: list[Department] = []
@@ -463,10 +466,12 @@ def _sums_of(targets: Sequence[Target], period: Period) -> dict[RankKey, PartSum
         else:
             units.append(target)
     if units:
-        for pk, parts in subtree_sums(units, period).items():
+        for pk, parts in subtree_sums(units, period, categories=categories).items():
             sums[(False, pk)] = parts
     if departments:
-        for pk, parts in part_sums_by_department(departments, period).items():
+        for pk, parts in part_sums_by_department(
+            departments, period, categories=categories
+        ).items():
             sums[(True, pk)] = parts
     return sums
 
@@ -490,13 +495,15 @@ def _rank(rows: Iterable[tuple[Any, float | None, int]]) -> dict[Any, int]:
     return places
 
 
-def ranking(targets: Sequence[Target], month: dt.date) -> list[RankRow]:
-    """The units of one level — or the departments of the units of one level — for a month:
-    composite score, place, movement, class, by the same rules. Order: by place, then the
-    unranked; ties by code — deterministic."""
+def ranking(
+    targets: Sequence[Target], month: dt.date, *, categories: Categories = None
+) -> list[RankRow]:
+    """The units of one level — or the departments of the units of one level — for a month (and
+    one category with those below it, if given): composite score, place, movement, class, by the
+    same rules. Order: by place, then the unranked; ties by code — deterministic."""
     period = Period.containing("month", month)
-    current = _sums_of(targets, period)
-    previous = _sums_of(targets, period.previous())
+    current = _sums_of(targets, period, categories)
+    previous = _sums_of(targets, period.previous(), categories)
     rows = []
     for target in targets:
         this = Figures.of(current.get(_key(target), {}))

@@ -395,12 +395,13 @@ def rankings(request: HttpRequest) -> HttpResponseBase:
         month = dt.date.fromisoformat(request.GET.get("on", "")).replace(day=1)
     except ValueError:
         month = add_months(timezone.localdate(), -1)
+    category, categories = selectors.category_filter(request.GET.get("category"))
     ranked: Sequence[selectors.Target] = []
     if kind == UNITS:
         ranked = selectors.units_of_level(target, level)
     elif level:
         ranked = selectors.departments_of_level(target, level)
-    rows = selectors.ranking(ranked, month)
+    rows = selectors.ranking(ranked, month, categories=categories)
     period = Period.containing("month", month)
     keys = [k for k in definitions.TABLE_KEYS if k != "composite"]
     headers = [
@@ -426,6 +427,7 @@ def rankings(request: HttpRequest) -> HttpResponseBase:
             table="ranking" if kind == UNITS else "department_ranking",
             target=target,
             period=period,
+            category=category,
             headers=headers,
             rows=[
                 [
@@ -442,7 +444,13 @@ def rankings(request: HttpRequest) -> HttpResponseBase:
         )
 
     def here(**changes: str) -> str:
-        params = {"unit": str(target.pk), "kind": kind, "level": level, "on": month.isoformat()}
+        params = {
+            "unit": str(target.pk),
+            "kind": kind,
+            "level": level,
+            "on": month.isoformat(),
+            **_category_query(category),
+        }
         params.update(changes)
         return _url("metrics:rankings", **{k: v for k, v in params.items() if v})
 
@@ -466,8 +474,13 @@ def rankings(request: HttpRequest) -> HttpResponseBase:
                     "score_change": display("rate", row.score_change),
                     "movement": movement(row),
                     "class_label": definitions.RANK_CLASS_LABELS.get(row.rank_class, ""),
-                    "cells": _table_cells(row.target, row.figures, period, keys=keys),
-                    "url": _url("metrics:dashboard", **_target_query(row.target), **period.query()),
+                    "cells": _table_cells(row.target, row.figures, period, category, keys=keys),
+                    "url": _url(
+                        "metrics:dashboard",
+                        **_target_query(row.target),
+                        **period.query(),
+                        **_category_query(category),
+                    ),
                 }
                 for row in rows
             ],
@@ -476,8 +489,16 @@ def rankings(request: HttpRequest) -> HttpResponseBase:
             "previous_url": here(on=add_months(month, -1).isoformat()),
             "next_url": here(on=add_months(month, 1).isoformat()),
             "export_query": urlencode(
-                {"unit": target.pk, "kind": kind, "level": level, "on": month.isoformat()}
+                {
+                    "unit": target.pk,
+                    "kind": kind,
+                    "level": level,
+                    "on": month.isoformat(),
+                    **_category_query(category),
+                }
             ),
+            "category": category,
+            "category_options": _category_options(),
             "weights": definitions.weights(),
             "min_follow_ups": definitions.min_follow_ups(),
         },

@@ -161,6 +161,24 @@ def measure_metrics(report: Report, people: dict[str, User], root: Unit, samples
             units=Unit.objects.filter(path__startswith=root.path, level=level).count(),
             **scale,
         )
+    # The ranking of the level below the leader's for one category (its units' own rows per
+    # category), and of the communities (the daily facts of that category under them).
+    if parent is not None:
+        for level in ("subdistrict", "community"):
+            if LEVEL_RANK[level] <= LEVEL_RANK[root.level]:
+                continue
+            url = (
+                f"{reverse('metrics:rankings')}?level={level}&on={last_month}&category={parent.pk}"
+            )
+            report.add(
+                f"page.rankings.{level}_one_category.leader",
+                {
+                    **cold_warm(partial(_get, leader, url), samples),
+                    "queries": _queries(leader, url),
+                },
+                units=Unit.objects.filter(path__startswith=root.path, level=level).count(),
+                **scale,
+            )
 
 
 def monthly_report(report: Report, root: Unit, samples: int) -> None:

@@ -140,7 +140,7 @@ class Report:
     def table(self) -> str:
         lines = [
             f"Scale: {json.dumps(self.scale, ensure_ascii=False)}",
-            f"{'figure':<44} {'n':>6} {'cold':>8} {'p50':>8} {'p95':>8} {'p99':>8}  other",
+            f"{'figure':<48} {'n':>6} {'cold':>8} {'p50':>8} {'p95':>8} {'p99':>8}  other",
         ]
         for name, value in self.figures.items():
             other = {
@@ -150,12 +150,12 @@ class Report:
             }
             if "p50_ms" in value:
                 lines.append(
-                    f"{name:<44} {value.get('n', ''):>6} {value.get('cold_ms', ''):>8} "
+                    f"{name:<48} {value.get('n', ''):>6} {value.get('cold_ms', ''):>8} "
                     f"{value['p50_ms']:>8} {value['p95_ms']:>8} {value.get('p99_ms', ''):>8}  "
                     f"{_short(other)}"
                 )
             else:
-                lines.append(f"{name:<44} {'':>6} {'':>8} {'':>8} {'':>8} {'':>8}  {_short(other)}")
+                lines.append(f"{name:<48} {'':>6} {'':>8} {'':>8} {'':>8} {'':>8}  {_short(other)}")
         for part, reason in self.unavailable.items():
             lines.append(f"{part:<44} NOT RUN: {reason}")
         if COLD.command:

@@ -1,6 +1,6 @@
 """The performance dashboard in the browser: a subdistrict cadre opens it, reads the twelve-month
 chart (ECharts, served by the project), switches to English, clicks a figure and lands on the
-cases behind it, as many as the figure says."""
+cases behind it, as many as the figure says; then ranks the communities on one category."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import time_machine
 from django.conf import settings
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 from pytest_django.live_server_helper import LiveServer
@@ -72,6 +73,21 @@ def test_a_cadre_reads_the_dashboard_switches_language_and_opens_the_cases(
         figure.click()
     expect(page.locator("[data-count]")).to_have_attribute("data-count", "3")
     snap(page, "cases")
+
+    # The communities ranked on one category: the lifts (all three matters) rank 东风里.
+    this_month = timezone.localdate().replace(day=1)
+    page.goto(f"{live_server.url}/metrics/rankings/?level=community&on={this_month}")
+    page.select_option("#rank-category", value=str(mf.category().pk))  # 电梯故障
+    with page.expect_navigation():
+        page.locator("form.filters button[type=submit]").click()
+    # The page is in English now: the category is named in English too, as in the list.
+    lifts = mf.category()
+    assert lifts.name_en and lifts.name_en != lifts.name
+    expect(page.locator('[data-testid="category-shown"]')).to_have_text(lifts.name_en)
+    row = page.locator(f'tr[data-unit="{cast.community.pk}"]')
+    expect(row).to_have_attribute("data-rank", "1")
+    expect(row.locator('a[data-figure="registered"]')).to_have_attribute("data-drill-count", "3")
+    snap(page, "rankings-one-category")
 
 
 def test_a_cadre_asks_for_last_months_report_and_downloads_the_pdf(

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import template
 
 from xinkan.org.roles import Role
@@ -13,6 +15,16 @@ def role_label(code: str) -> str:
         return str(Role(code).label)
     except ValueError:
         return code
+
+
+@register.filter
+def category_label(category: Any) -> str:
+    """A matter category's name in the page's language (its English name, where it has one)."""
+    from django.utils.translation import get_language
+
+    if category is None:
+        return ""
+    return str(category.label(get_language() or ""))
 
 
 @register.filter

@@ -153,6 +153,25 @@ def test_a_supervised_matter_is_on_the_supervisors_list(cast):
     assert listed(cast.community_worker, Worklist.SUPERVISED) == set()
 
 
+def test_a_list_within_a_subtree_keeps_to_it_and_to_the_readers_scope(cast):
+    with time_machine.travel(dt.datetime(2026, 3, 2, 2, 0, tzinfo=dt.UTC), tick=False):
+        matter = mf.matter(cast.grid, cast.grid_worker)
+    with time_machine.travel(dt.datetime(2026, 3, 10, 2, 0, tzinfo=dt.UTC), tick=False):
+        services.sweep()
+    late = {"now": dt.datetime(2026, 3, 10, 3, 0, tzinfo=dt.UTC)}
+
+    for name in (Worklist.OVERDUE, Worklist.ALL_OPEN, Worklist.SUPERVISED):
+        # The leader sees the district whole: the subtree alone narrows the list.
+        assert listed(cast.leader, name, within=cast.district, **late) == {matter.pk}
+        assert listed(cast.leader, name, within=cast.community, **late) == {matter.pk}
+        assert listed(cast.leader, name, within=cast.neighbour_community, **late) == set()
+    # A reader asking for a subtree beyond their scope gets only what their scope shows.
+    assert listed(cast.outsider, Worklist.OVERDUE, within=cast.district, **late) == set()
+    assert listed(cast.community_worker, Worklist.OVERDUE, within=cast.district, **late) == {
+        matter.pk
+    }
+
+
 def test_open_and_all(cast):
     open_matter = mf.matter(cast.grid, cast.grid_worker)
     declined = mf.matter(

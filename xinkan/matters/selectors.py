@@ -28,6 +28,7 @@ from xinkan.org.scope import Scope, get_scope
 
 if TYPE_CHECKING:
     from xinkan.accounts.models import User
+    from xinkan.org.models import Unit
 
 
 def visible_q(scope: Scope, perm: str = Perm.MATTERS_VIEW) -> Q:
@@ -108,12 +109,20 @@ def _open_deadline_exists(**filters: object) -> Exists:
     )
 
 
-def worklist(user: User, name: str, *, now: dt.datetime | None = None) -> QuerySet[Matter]:
+def worklist(
+    user: User, name: str, *, now: dt.datetime | None = None, within: Unit | None = None
+) -> QuerySet[Matter]:
     """The matters waiting for this user in one list (each list scope-filtered by the permission that
-    acting on it needs)."""
+    acting on it needs); `within`: only those handled in that unit's subtree.
+
+    A subtree the user sees whole needs no other visibility filter: every matter handled there is
+    visible (visible_q), so the scope's list of unit ids — 67,000 of them for a city's leader,
+    converted and sent with each query — is left out."""
     scope = get_scope(user)
     now = now or timezone.now()
     base = Matter.objects.all()
+    if within is not None:
+        base = base.filter(handling_unit__path__startswith=within.path)
     if name == Worklist.TO_ACCEPT:
         return base.filter(
             scope.unit_q(Perm.MATTERS_ACCEPT, "handling_unit"), state=State.REGISTERED
@@ -145,7 +154,10 @@ def worklist(user: User, name: str, *, now: dt.datetime | None = None) -> QueryS
             scope.unit_q(Perm.MATTERS_REVIEW, "handling_unit"),
             state__in=[State.REVIEW, State.REREVIEW],
         )
-    visible = base.filter(visible_q(scope))
+    if within is not None and scope.covers_unit(within, Perm.MATTERS_VIEW):
+        visible = base
+    else:
+        visible = base.filter(visible_q(scope))
     if name == Worklist.DUE_SOON:
         return visible.filter(
             _open_deadline_exists(warn_at__lte=now, due_at__gt=now), state__in=OPEN_STATES
@@ -155,10 +167,15 @@ def worklist(user: User, name: str, *, now: dt.datetime | None = None) -> QueryS
     if name == Worklist.SUPERVISED:
         from xinkan.matters.models import Supervision
 
+        # The supervising unit in scope, by its path: the same units as the scope's ids, without
+        # sending them (a matter has a few supervisions at most, each joined to its unit).
+        supervising = Q(pk__in=[])
+        for root in scope.unit_paths(Perm.MATTERS_SUPERVISE):
+            supervising |= Q(unit__path__startswith=root)
         return base.filter(
             Exists(
-                Supervision.objects.filter(matter=OuterRef("pk"), closed_at__isnull=True).filter(
-                    scope.unit_q(Perm.MATTERS_SUPERVISE, "unit")
+                Supervision.objects.filter(
+                    supervising, matter=OuterRef("pk"), closed_at__isnull=True
                 )
             ),
             state__in=OPEN_STATES,

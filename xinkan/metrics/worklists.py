@@ -23,7 +23,7 @@ def pressing(
     """Up to ten overdue and ten supervised matters handled in `unit`'s subtree, oldest first."""
     lists: dict[str, list[Matter]] = {}
     for name in (Worklist.OVERDUE, Worklist.SUPERVISED):
-        matters = worklist(user, name).filter(handling_unit__path__startswith=unit.path)
+        matters = worklist(user, name, within=unit)
         if categories is not None:
             matters = matters.filter(category_id__in=list(categories))
         lists[str(name)] = list(

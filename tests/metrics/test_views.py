@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 
 import pytest
@@ -15,7 +16,7 @@ from tests.metrics.helpers import local
 from xinkan.audit.models import AuditEntry
 from xinkan.matters import services
 from xinkan.matters.models import Channel, Rating
-from xinkan.metrics import aggregation, definitions, selectors
+from xinkan.metrics import aggregation, definitions, selectors, views
 from xinkan.metrics.models import Part
 from xinkan.metrics.periods import Period
 
@@ -114,6 +115,36 @@ def test_ranking_orders_by_score_with_ties_by_code_and_classes(history, client):
     assert rows[1][1] == "2"
     # 和平社区 has no follow-up: listed, not ranked.
     assert rows[2] == (str(history.other_community.pk), "", "")
+
+
+def test_a_long_ranking_is_shown_a_page_at_a_time_and_exported_whole(history, client, monkeypatch):
+    monkeypatch.setattr(views, "RANKING_PAGE_SIZE", 2)
+    login_as(client, history.leader)
+    params = {"level": "community", "on": "2026-03-01"}
+    first = client.get(reverse("metrics:rankings"), params).content.decode()
+    assert re.findall(r'data-unit="(\d+)" data-rank="(\d*)"', first) == [
+        (str(history.neighbour_community.pk), "1"),
+        (str(history.community.pk), "2"),
+    ]
+    assert 'data-testid="ranking-pager"' in first
+    pager = first[first.index('data-testid="ranking-pager"') :]
+    following = re.search(r'href="([^"]+)">[^<]*→', pager)
+    assert following and "page=2" in following.group(1)
+    second = client.get(html.unescape(following.group(1))).content.decode()
+    # The third community, unranked (no follow-up), on the second page; the places stay.
+    assert re.findall(r'data-unit="(\d+)" data-rank="(\d*)"', second) == [
+        (str(history.other_community.pk), "")
+    ]
+    exported = client.get(reverse("metrics:rankings"), {**params, "export": "csv"})
+    body = b"".join(exported.streaming_content).decode("utf-8-sig")
+    assert all(
+        name in body
+        for name in (
+            history.community.name,
+            history.neighbour_community.name,
+            history.other_community.name,
+        )
+    )
 
 
 def test_equal_scores_share_a_place_in_code_order(cast):

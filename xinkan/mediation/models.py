@@ -122,6 +122,8 @@ class Dispute(models.Model):
         indexes = [
             models.Index(fields=["responsible_unit", "state"], name="dispute_unit_state"),
             models.Index(fields=["unit", "-registered_at"], name="dispute_place_recent"),
+            # The indicators' cohort: the disputes registered in a period, whatever their unit.
+            models.Index(fields=["registered_at"], name="dispute_registered"),
         ]
 
     def __str__(self) -> str:

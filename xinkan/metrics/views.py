@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
@@ -32,6 +33,7 @@ from xinkan.org.roles import Perm
 from xinkan.org.scope import get_scope
 
 PAGE_SIZE = 50
+RANKING_PAGE_SIZE = 100
 
 
 def _require(request: HttpRequest) -> Any:
@@ -454,6 +456,9 @@ def rankings(request: HttpRequest) -> HttpResponseBase:
         params.update(changes)
         return _url("metrics:rankings", **{k: v for k, v in params.items() if v})
 
+    # A city's communities are thousands: ranked all together, shown a page at a time (the export
+    # has them all).
+    page = Paginator(rows, RANKING_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "metrics/rankings.html",
@@ -482,8 +487,15 @@ def rankings(request: HttpRequest) -> HttpResponseBase:
                         **_category_query(category),
                     ),
                 }
-                for row in rows
+                for row in page.object_list
             ],
+            "page": page,
+            "page_urls": {
+                "previous": here(page=str(page.previous_page_number()))
+                if page.has_previous()
+                else "",
+                "next": here(page=str(page.next_page_number())) if page.has_next() else "",
+            },
             "units_url": here(kind=UNITS, level=""),
             "departments_url": here(kind=DEPARTMENTS, level=""),
             "previous_url": here(on=add_months(month, -1).isoformat()),

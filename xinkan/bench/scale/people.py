@@ -177,9 +177,9 @@ def load_volunteers_and_needs(
 
 
 def _pair(root_path: str, staff: User, rng: random.Random, log: Callable[[str], None]) -> int:
-    """Pair about six in ten open needs with a volunteer of the same community."""
-    if Pairing.objects.filter(unit__path__startswith=root_path).exists():
-        return 0
+    """Pair about six in ten open needs with a volunteer of the same community: the same six in
+    ten on every run (chosen by the need's id), so that a later run pairs the needs added since
+    and nothing twice."""
     free: dict[int | None, list[list[int]]] = defaultdict(
         list
     )  # community id → [[volunteer, places]]
@@ -197,12 +197,16 @@ def _pair(root_path: str, staff: User, rng: random.Random, log: Callable[[str], 
     today = timezone.localdate()
     pairings = []
     for need_id, resident_id, need_type, community in (
-        Need.objects.filter(resident__unit__path__startswith=root_path, closed_at__isnull=True)
+        Need.objects.filter(
+            resident__unit__path__startswith=root_path,
+            closed_at__isnull=True,
+            pairings__isnull=True,
+        )
         .order_by("id")
         .values_list("id", "resident_id", "need_type", "resident__unit__parent_id")
     ):
         pool = free.get(community)
-        if community is None or not pool or rng.random() > 0.6:
+        if community is None or not pool or random.Random(need_id).random() > 0.6:
             continue
         slot = rng.choice(pool)
         slot[1] -= 1

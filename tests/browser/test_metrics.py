@@ -75,14 +75,16 @@ def test_a_cadre_reads_the_dashboard_switches_language_and_opens_the_cases(
     snap(page, "cases")
 
     # The communities ranked on one category: the lifts (all three matters) rank 东风里.
+    lifts = mf.category()
+    if not lifts.name_en:  # the migration's categories are gone after a flushing test
+        lifts.name_en = "Lifts out of order"
+        lifts.save(update_fields=["name_en"])
     this_month = timezone.localdate().replace(day=1)
     page.goto(f"{live_server.url}/metrics/rankings/?level=community&on={this_month}")
     page.select_option("#rank-category", value=str(mf.category().pk))  # 电梯故障
     with page.expect_navigation():
         page.locator("form.filters button[type=submit]").click()
     # The page is in English now: the category is named in English too, as in the list.
-    lifts = mf.category()
-    assert lifts.name_en and lifts.name_en != lifts.name
     expect(page.locator('[data-testid="category-shown"]')).to_have_text(lifts.name_en)
     row = page.locator(f'tr[data-unit="{cast.community.pk}"]')
     expect(row).to_have_attribute("data-rank", "1")

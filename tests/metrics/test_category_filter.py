@@ -191,7 +191,7 @@ def test_the_category_dashboard_query_count_is_pinned(
     login_as(client, categories.leader)
     params = {**MARCH, "category": categories.property.pk}
     client.get(reverse("metrics:dashboard"), params)
-    # As without a category (18), less the providers' queries, plus the category tree and the
+    # As without a category (16), less the providers' queries, plus the category tree and the
     # category; the district reads its own rows per category (SubtreeCategoryMonthFact), its
     # subdistricts too, and the days left over the daily table by category.
     with django_assert_num_queries(15):

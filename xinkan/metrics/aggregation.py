@@ -388,25 +388,33 @@ def _part_rows(matter_id: int, cells: Contribution) -> Iterable[MatterPart]:
 @dataclass
 class RefreshReport:
     events: int = 0
-    matters: int = 0
+    matters: int = 0  # the rows recomputed: matters, or another job's subjects
     changed: int = 0
     watermark: int = 0
     skipped: bool = False
 
-    def __str__(self) -> str:
+    def describe(self, subjects: str) -> str:
         if self.skipped:
             return "skipped: another run holds the lock"
         return (
-            f"{self.events} events, {self.matters} matters recomputed ({self.changed} changed), "
-            f"watermark {self.watermark}"
+            f"{self.events} events, {self.matters} {subjects} recomputed ({self.changed} "
+            f"changed), watermark {self.watermark}"
         )
+
+    def __str__(self) -> str:
+        return self.describe("matters")
+
+
+def claim(name: str, *, wait: bool) -> Progress | None:
+    """The lock of one job's aggregates (its Progress row), or None if taken and not `wait`."""
+    Progress.objects.get_or_create(name=name)
+    query = Progress.objects.filter(name=name)
+    query = query.select_for_update() if wait else query.select_for_update(skip_locked=True)
+    return query.first()
 
 
 def _claim(*, wait: bool) -> Progress | None:
-    Progress.objects.get_or_create(name=PROGRESS_NAME)
-    query = Progress.objects.filter(name=PROGRESS_NAME)
-    query = query.select_for_update() if wait else query.select_for_update(skip_locked=True)
-    return query.first()
+    return claim(PROGRESS_NAME, wait=wait)
 
 
 def refresh(
@@ -414,31 +422,55 @@ def refresh(
 ) -> RefreshReport:
     """Process the matter events past the watermark, `batch` at a time, each batch in its own
     transaction. Idempotent; returns at once when another run holds the lock."""
+    return fold(
+        PROGRESS_NAME,
+        MatterEvent.objects.all(),
+        "matter_id",
+        recompute,
+        batch=batch,
+        max_batches=max_batches,
+        now=now,
+    )
+
+
+def fold(
+    name: str,
+    events_of: models.QuerySet[Any],
+    subject: str,
+    recompute_subjects: Callable[[Sequence[int]], int],
+    *,
+    batch: int = BATCH,
+    max_batches: int = 1000,
+    now: dt.datetime | None = None,
+) -> RefreshReport:
+    """One job's pass: the events (`events_of`, with `pk`, `at` and the `subject` id) past the
+    watermark of `name`, `batch` at a time, each batch's subjects recomputed in its own
+    transaction; the watermark moves only past events older than the lag."""
     cutoff = (now or timezone.now()) - lag()
     report = RefreshReport()
     cursor = 0
     safe = True  # no event too young to pass the watermark seen yet
     for _ in range(max_batches):
         with transaction.atomic():
-            progress = _claim(wait=False)
+            progress = claim(name, wait=False)
             if progress is None:
                 report.skipped = report.events == 0
                 break
             mark = progress.last_event_id
             cursor = max(cursor, mark)
             events = list(
-                MatterEvent.objects.filter(pk__gt=cursor)
+                events_of.filter(pk__gt=cursor)
                 .order_by("pk")
-                .values_list("pk", "matter_id", "at")[:batch]
+                .values_list("pk", subject, "at")[:batch]
             )
             if not events:
                 report.watermark = mark
                 break
-            matter_ids = sorted({matter_id for _pk, matter_id, _at in events})
-            report.changed += recompute(matter_ids)
+            ids = sorted({subject_id for _pk, subject_id, _at in events})
+            report.changed += recompute_subjects(ids)
             report.events += len(events)
-            report.matters += len(matter_ids)
-            for pk, _matter_id, at in events:
+            report.matters += len(ids)
+            for pk, _subject_id, at in events:
                 if safe and at <= cutoff:
                     mark = pk
                 else:

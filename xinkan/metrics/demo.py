@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from xinkan.metrics import dispute_facts
 from xinkan.metrics.aggregation import rebuild
 
 
 def seed_metrics(ctx: Any) -> None:
     count = rebuild()
-    ctx.log(f"Performance aggregates computed for {count} matters.")
+    cells = dispute_facts.rebuild()
+    ctx.log(f"Performance aggregates computed for {count} matters and {cells} dispute cells.")
     _last_months_report(ctx)
 
 

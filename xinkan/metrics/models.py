@@ -17,6 +17,9 @@ The tables below, all derived from the matters' own rows and rebuilt from them b
 - `SubtreeCategoryMonthFact`: the monthly sums of those same units' subtrees per category: a
   category filter at a city or a district reads its own few hundred rows, not the millions of
   daily facts of that category under it.
+- `DisputeMonthFact` and `SubtreeDisputeMonthFact`: mediation's figures (DisputePart), kept the
+  same way from the disputes (xinkan/metrics/dispute_facts.py): the disputes registered in a month
+  at one unit by what became of them, and the same per unit's whole subtree.
 
 Written only by `xinkan.metrics.aggregation` (the periodic job and the rebuild), under one lock.
 """
@@ -220,6 +223,62 @@ class SubtreeCategoryMonthFact(SubtreeFact):
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m} {self.unit_id}/* {self.category_id} {self.part}={self.value}"
+
+
+class DisputePart(models.TextChoices):
+    """What the disputes registered in a month became (mediation's cohort, mediation/indicators.py):
+    the parts of the settlement rate, the steps of settlement and the days to settle."""
+
+    REGISTERED = "registered", _("Disputes registered")
+    MEDIATING = "mediating", _("Being mediated")
+    SETTLED = "settled", _("Settled")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    REFERRED = "referred", _("Referred elsewhere")
+    SETTLED_AT_1 = "settled_at_1", _("Settled at step ①")
+    SETTLED_AT_2 = "settled_at_2", _("Settled at step ②")
+    SETTLED_AT_3 = "settled_at_3", _("Settled at step ③")
+    SETTLED_AT_4 = "settled_at_4", _("Settled at step ④")
+    SETTLE_SECONDS = "settle_seconds", _("Time to settle")
+
+
+class DisputeFact(models.Model):
+    unit = models.ForeignKey(
+        "org.Unit", on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
+    month = models.DateField()  # the first day of the month the disputes were registered in
+    part = models.CharField(max_length=20, choices=DisputePart.choices)
+    value = models.BigIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class DisputeMonthFact(DisputeFact):
+    """The disputes registered in a month at one unit (their place)."""
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit", "month", "part"], name="metrics_dispute_month_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.unit_id} {self.part}={self.value}"
+
+
+class SubtreeDisputeMonthFact(DisputeFact):
+    """The disputes registered in a month anywhere in a unit's subtree."""
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit", "month", "part"], name="metrics_subtree_dispute_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.unit_id}/* {self.part}={self.value}"
 
 
 class Progress(models.Model):

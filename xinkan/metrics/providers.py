@@ -72,16 +72,22 @@ def figures_by_unit(units: list[Unit], start: dt.date, end: dt.date) -> dict[int
 
 
 def _mediation(units: list[Unit], start: dt.date, end: dt.date) -> dict[int, Values]:
-    from xinkan.mediation import indicators
+    """The cohort's settled disputes, settlement rate (settled / ended) and share settled at steps
+    ① and ② (definitions: mediation/indicators.py), from the dispute facts (dispute_facts.py)."""
+    from xinkan.metrics import dispute_facts
+    from xinkan.metrics.models import DisputePart as P
 
-    return {
-        unit_id: {
-            "disputes_settled": figures.settled,
-            "settlement_rate": figures.settlement_rate,
-            "low_steps_share": figures.low_steps_share,
+    result: dict[int, Values] = {}
+    for unit_id, parts in dispute_facts.sums(units, start, end).items():
+        settled = parts.get(P.SETTLED, 0)
+        ended = settled + parts.get(P.WITHDRAWN, 0) + parts.get(P.REFERRED, 0)
+        low = parts.get(P.SETTLED_AT_1, 0) + parts.get(P.SETTLED_AT_2, 0)
+        result[unit_id] = {
+            "disputes_settled": settled,
+            "settlement_rate": settled / ended if ended else None,
+            "low_steps_share": low / settled if settled else None,
         }
-        for unit_id, figures in indicators.by_unit(units, start, end).items()
-    }
+    return result
 
 
 def _by_prefix(units: list[Unit]) -> tuple[int, dict[str, int], Q]:

@@ -1,4 +1,5 @@
-"""The tree's changes, passed on to the subtree sums (aggregation.on_unit_moved / relevelled)."""
+"""The tree's changes, passed on to the subtree sums (aggregation.on_unit_moved / relevelled,
+dispute_facts.on_unit_moved)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from xinkan.org.models import Unit
 
 
 def unit_moved(sender: type[Unit], *, unit: Unit, old_path: str, **kwargs: Any) -> None:
-    from xinkan.metrics import aggregation
+    from xinkan.metrics import aggregation, dispute_facts
 
     aggregation.on_unit_moved(unit.pk, old_path, unit.path)
+    dispute_facts.on_unit_moved(unit.pk, old_path, unit.path)
 
 
 def unit_relevelled(sender: type[Unit], *, unit: Unit, **kwargs: Any) -> None:

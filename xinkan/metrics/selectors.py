@@ -13,6 +13,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q, QuerySet, Sum
@@ -189,7 +190,10 @@ def _sums_from_daily_facts(
 
 def _add(into: dict[int, PartSums], more: dict[int, PartSums]) -> None:
     for unit_id, parts in more.items():
-        sums = into.setdefault(unit_id, {})
+        sums = into.get(unit_id)
+        if not sums:
+            into[unit_id] = parts
+            continue
         for part, value in parts.items():
             sums[part] = sums.get(part, 0) + value
 
@@ -205,8 +209,9 @@ def subtree_sums(
     if not units:
         return result
     months, ranges = period.split()
-    kept = [unit for unit in units if subtrees.keeps_days(unit)]
-    others = [unit for unit in units if not subtrees.keeps_days(unit)]
+    daily_levels = subtrees.daily_levels()
+    kept = [unit for unit in units if unit.level in daily_levels]
+    others = [unit for unit in units if unit.level not in daily_levels]
     kept_ids = [unit.pk for unit in kept]
     grouped: list[QuerySet[Any]] = []
     if categories is not None:
@@ -232,10 +237,23 @@ def subtree_sums(
         if ranges and others:
             _add(result, _sums_from_daily_facts(others, ranges, None))
     for queryset in grouped:
-        for row in queryset.values("unit_id", "part").annotate(v=Sum("value")).order_by():
-            sums = result[row["unit_id"]]
-            sums[row["part"]] = sums.get(row["part"], 0) + int(row["v"] or 0)
+        _add(result, _pivoted(queryset))
     return result
+
+
+# One column per part: a row per unit rather than a row per (unit, part) — sixteen times fewer
+# rows to send and read for a ranking of thousands.
+_PARTS = tuple(Part.values)
+_PIVOT = {f"sum_{part}": Sum("value", filter=Q(part=part)) for part in _PARTS}
+
+
+def _pivoted(queryset: QuerySet[Any]) -> dict[int, PartSums]:
+    """The rows' sums per unit and part."""
+    rows = queryset.values("unit_id").annotate(**_PIVOT).order_by().values_list("unit_id", *_PIVOT)
+    return {
+        unit_id: {part: int(value) for part, value in zip(_PARTS, values, strict=True) if value}
+        for unit_id, *values in rows
+    }
 
 
 def part_sums(target: Target, period: Period, *, categories: Categories = None) -> PartSums:
@@ -364,12 +382,17 @@ def cases(
 @dataclass
 class RankRow:
     target: Target  # a unit, or a department (the ranking of departments)
-    figures: Figures
+    parts: PartSums
     score: float | None
     previous_score: float | None
     rank: int | None = None
     previous_rank: int | None = None
     rank_class: str = ""
+
+    @cached_property
+    def figures(self) -> Figures:
+        """Every indicator of the row: computed when shown (a page of a ranking of thousands)."""
+        return Figures.of(self.parts)
 
     @property
     def unit(self) -> Unit:
@@ -504,35 +527,32 @@ def ranking(
     period = Period.containing("month", month)
     current = _sums_of(targets, period, categories)
     previous = _sums_of(targets, period.previous(), categories)
+    score = definitions.scorer()
     rows = []
     for target in targets:
-        this = Figures.of(current.get(_key(target), {}))
-        last = Figures.of(previous.get(_key(target), {}))
+        parts = current.get(_key(target), {})
         rows.append(
             RankRow(
                 target=target,
-                figures=this,
-                score=_float(this.values["composite"]),
-                previous_score=_float(last.values["composite"]),
+                parts=parts,
+                score=score(parts),
+                previous_score=score(previous.get(_key(target), {})),
             )
         )
-    places = _rank(
-        (_key(row.target), row.score, row.figures.parts.get(Part.FOLLOW_UPS, 0)) for row in rows
-    )
+    places = _rank((_key(row.target), row.score, row.parts.get(Part.FOLLOW_UPS, 0)) for row in rows)
     previous_places = _rank(
         (
-            _key(target),
-            _float(definitions.composite(previous.get(_key(target), {}))),
-            previous.get(_key(target), {}).get(Part.FOLLOW_UPS, 0),
+            _key(row.target),
+            row.previous_score,
+            previous.get(_key(row.target), {}).get(Part.FOLLOW_UPS, 0),
         )
-        for target in targets
+        for row in rows
     )
+    classify = definitions.classifier()
     for row in rows:
         row.rank = places.get(_key(row.target))
         row.previous_rank = previous_places.get(_key(row.target))
-        row.rank_class = (
-            definitions.rank_class(row.score, row.previous_score) if row.rank is not None else ""
-        )
+        row.rank_class = classify(row.score, row.previous_score) if row.rank is not None else ""
     rows.sort(key=lambda row: (row.rank is None, row.rank or 0, row.target.code))
     return rows
 

@@ -2,14 +2,15 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from xinkan.metrics import reports
+from xinkan.metrics import dispute_facts, reports
 from xinkan.metrics.aggregation import refresh
 
 
 @shared_task(name="xinkan.metrics.tasks.refresh_metrics")
 def refresh_metrics() -> str:
-    """Fold the matters' new history into the performance aggregates (idempotent)."""
-    return str(refresh())
+    """Fold the matters' and the disputes' new history into the performance aggregates
+    (idempotent)."""
+    return f"{refresh()}; {dispute_facts.refresh()}"
 
 
 @shared_task(name="xinkan.metrics.tasks.generate_monthly_report")

@@ -82,7 +82,7 @@ def seed(
 def _aggregates(log: Callable[[str], None]) -> tuple[int, float]:
     """The performance aggregates rebuilt from scratch over every matter (the generated matters
     bypassed the services that keep them up to date)."""
-    from xinkan.metrics import aggregation
+    from xinkan.metrics import aggregation, dispute_facts
 
     log("  performance aggregates: rebuilding from scratch …")
     began = time.perf_counter()
@@ -90,6 +90,7 @@ def _aggregates(log: Callable[[str], None]) -> tuple[int, float]:
     # one inside a transaction (the tests'), where other processes would not see the rows.
     workers = 1 if connection.in_atomic_block else os.cpu_count() or 1
     count = aggregation.rebuild(batch=10_000, workers=workers, log=log)
+    log(f"  mediation's cells: {dispute_facts.rebuild():,}")
     return count, time.perf_counter() - began
 
 

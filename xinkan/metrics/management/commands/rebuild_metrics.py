@@ -8,6 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from xinkan.audit import services as audit
+from xinkan.metrics import dispute_facts
 from xinkan.metrics.aggregation import rebuild, rebuild_subtrees
 
 
@@ -43,8 +44,15 @@ class Command(BaseCommand):
             )
             return
         count = rebuild(batch=options["batch"], workers=options["workers"], log=self.stdout.write)
+        self.stdout.write("  mediation's cells …")
+        cells = dispute_facts.rebuild()
         elapsed = time.perf_counter() - started
-        audit.record(actor=None, action="metrics.rebuilt", data={"matters": count})
+        audit.record(
+            actor=None, action="metrics.rebuilt", data={"matters": count, "dispute_cells": cells}
+        )
         self.stdout.write(
-            self.style.SUCCESS(f"Rebuilt the aggregates of {count:,} matters in {elapsed:.1f} s.")
+            self.style.SUCCESS(
+                f"Rebuilt the aggregates of {count:,} matters and {cells:,} dispute cells "
+                f"in {elapsed:.1f} s."
+            )
         )

@@ -113,6 +113,12 @@ def matching(report: Report, people: dict[str, User], root: Unit) -> None:
     raise BenchUnavailable("no benchmark account may pair volunteers")
 
 
+def upkeep(report: Report, user: User) -> None:
+    """The periodic job's cost per transition: the matters' aggregates and mediation's facts."""
+    aggregates_upkeep(report, user, 100)
+    mediation_upkeep(report, user, 50)
+
+
 def aggregates_upkeep(report: Report, user: User, moved: int) -> None:
     """Matters moved through the services (register, handle, reply, rate), then the periodic job
     that folds their events into the aggregates: its cost per transition."""
@@ -158,4 +164,61 @@ def aggregates_upkeep(report: Report, user: User, moved: int) -> None:
             "result": str(result),
         },
         matters=Matter.objects.count(),
+    )
+
+
+def mediation_upkeep(report: Report, user: User, disputes: int) -> None:
+    """Disputes registered and settled through the services, then the periodic job that folds
+    their events into mediation's facts (metrics/dispute_facts.py): its cost per transition."""
+    from xinkan.mediation import services as mediation
+    from xinkan.mediation.models import Dispute, DisputeEvent, DisputeType, Source
+    from xinkan.metrics import dispute_facts
+
+    logging.getLogger("xinkan.mediation.services.notify").setLevel(logging.WARNING)
+    settings.XINKAN_METRICS_LAG_SECONDS = 0
+    dispute_facts.refresh()  # start from an up-to-date watermark
+    grids = community_grids(user)
+    rng = random.Random(6)
+    first_event = DisputeEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    started = time.perf_counter()
+    for i in range(disputes):
+        dispute = mediation.register_dispute(
+            mediation.NewDispute(
+                dispute_type=DisputeType.NEIGHBOURS,
+                source=Source.PATROL,
+                title=f"基准测试纠纷第{i}号：楼道堆放杂物",
+                unit=rng.choice(grids),
+                parties=[
+                    mediation.NewParty(name="基准甲", phone=f"17{rng.randint(10**8, 10**9 - 1)}"),
+                    mediation.NewParty(name="基准乙", phone=f"17{rng.randint(10**8, 10**9 - 1)}"),
+                ],
+            ),
+            by=user,
+        )
+        mediation.settle(
+            dispute,
+            by=user,
+            settlement=mediation.Settlement(
+                kind="oral",
+                facts="双方因楼道堆放杂物发生争执。",
+                points_at_issue="杂物是否妨碍通行。",
+                terms=[mediation.NewTerm(text="乙方当日清理楼道杂物")],
+                signed_on=timezone.localdate(),
+            ),
+        )
+    services_seconds = time.perf_counter() - started
+    events = DisputeEvent.objects.filter(pk__gt=first_event).count()
+    started = time.perf_counter()
+    result = dispute_facts.refresh()
+    job_seconds = time.perf_counter() - started
+    report.add(
+        "mediation.upkeep",
+        {
+            "transitions": events,
+            "services_ms_per_transition": round(services_seconds * 1000 / max(events, 1), 2),
+            "job_ms_per_transition": round(job_seconds * 1000 / max(events, 1), 2),
+            "job_seconds": round(job_seconds, 2),
+            "result": result,
+        },
+        disputes=Dispute.objects.count(),
     )

@@ -166,7 +166,7 @@ class Command(BaseCommand):
         part("background.matching", lambda: background.matching(report, people, root))
         part(
             "background.aggregates",
-            lambda: background.aggregates_upkeep(report, people[Role.COMMUNITY_WORKER], 100),
+            lambda: background.upkeep(report, people[Role.COMMUNITY_WORKER]),
         )
         http.ratios(report)
         report.add(

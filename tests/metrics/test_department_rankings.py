@@ -113,6 +113,8 @@ def test_the_scores_are_the_departments_dashboard_figures(bureaus):
             Period.containing("month", dt.date(2026, 3, 1)),
         )
         assert row.figures.parts == march
+        # The score is the dashboard's composite of the same sums, to the last bit.
+        assert row.score == row.figures.values["composite"]
 
 
 def test_every_figure_links_to_as_many_cases_as_it_counts(bureaus, client):

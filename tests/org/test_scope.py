@@ -78,3 +78,55 @@ def test_anonymous_has_empty_scope():
     scope = get_scope(AnonymousUser())
     assert scope.grants == ()
     assert not scope.has_perm(Perm.ORG_VIEW)
+
+
+def _matters_in_scope(cast, scope) -> tuple[set[int], set[int]]:  # type: ignore[no-untyped-def]
+    """The matters the scope's filters keep, against those whose units are in scope by id."""
+    from xinkan.matters.models import Matter
+
+    ids = scope.unit_ids(Perm.MATTERS_VIEW)
+    kept = set(
+        Matter.objects.filter(
+            scope.any_unit_q(Perm.MATTERS_VIEW, "unit", "handling_unit")
+        ).values_list("pk", flat=True)
+    ) | set(
+        Matter.objects.filter(scope.unit_q(Perm.MATTERS_VIEW, "unit")).values_list("pk", flat=True)
+    )
+    by_id = set(Matter.objects.filter(unit_id__in=ids).values_list("pk", flat=True)) | set(
+        Matter.objects.filter(handling_unit_id__in=ids).values_list("pk", flat=True)
+    )
+    return kept, by_id
+
+
+def test_the_leader_of_the_only_tree_is_filtered_by_nothing(cast):
+    from tests.matters import factories as mf
+
+    other = factories.member(Role.COMMUNITY_WORKER, unit=cast.other_community, username="other")
+    for i, (grid, by) in enumerate(
+        [
+            (cast.grid, cast.grid_worker),
+            (cast.neighbour_grid, cast.outsider),
+            (cast.other_grid, other),
+        ]
+    ):
+        mf.matter(grid, by, contact_phone=f"1360000010{i}", description=f"{i}号楼路灯不亮。")
+    scope = build_scope(cast.leader)
+    assert scope.covers_every_unit(Perm.MATTERS_VIEW)
+    assert "any" not in str(scope.unit_q(Perm.MATTERS_VIEW, "unit"))  # no list of ids sent
+    kept, by_id = _matters_in_scope(cast, scope)
+    assert kept == by_id and len(kept) == 3
+    assert not build_scope(cast.cadre).covers_every_unit(Perm.MATTERS_VIEW)
+
+
+def test_a_second_tree_outside_the_scope_keeps_the_filter(cast):
+    from tests.matters import factories as mf
+
+    elsewhere = factories.unit("长安区", "district", code="139902")
+    grid = factories.unit("长安网格", "grid", elsewhere, code="13990200100101")
+    worker = factories.member(Role.COMMUNITY_WORKER, unit=elsewhere, username="changan")
+    mf.matter(grid, worker, contact_phone="13600000201", description="长安路路灯不亮。")
+    mf.matter(cast.grid, cast.grid_worker, contact_phone="13600000202", description="东风路漏水。")
+    scope = build_scope(cast.leader)
+    assert not scope.covers_every_unit(Perm.MATTERS_VIEW)
+    kept, by_id = _matters_in_scope(cast, scope)
+    assert kept == by_id and len(kept) == 1

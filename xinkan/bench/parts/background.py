@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import random
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from django.conf import settings
@@ -149,21 +150,39 @@ def aggregates_upkeep(report: Report, user: User, moved: int) -> None:
             matter, by=user, text="已联系有关单位修复路灯，请留意。", outcome=Outcome.SUPPORTED
         )
         matter_services.record_follow_up(matter, rating=Rating.SATISFIED, by=user)
-    services_seconds = time.perf_counter() - started
-    events = MatterEvent.objects.filter(pk__gt=first_event).count()
+    _job_cost(
+        report,
+        "aggregates.upkeep",
+        services_seconds=time.perf_counter() - started,
+        transitions=MatterEvent.objects.filter(pk__gt=first_event).count(),
+        job=lambda: str(aggregation.refresh()),
+        matters=Matter.objects.count(),
+    )
+
+
+def _job_cost(
+    report: Report,
+    name: str,
+    *,
+    services_seconds: float,
+    transitions: int,
+    job: Callable[[], str],
+    **scale: int,
+) -> None:
+    """Run the periodic job once, timed, and report its cost and the services' per transition."""
     started = time.perf_counter()
-    result = aggregation.refresh()
+    result = job()
     job_seconds = time.perf_counter() - started
     report.add(
-        "aggregates.upkeep",
+        name,
         {
-            "transitions": events,
-            "services_ms_per_transition": round(services_seconds * 1000 / max(events, 1), 2),
-            "job_ms_per_transition": round(job_seconds * 1000 / max(events, 1), 2),
+            "transitions": transitions,
+            "services_ms_per_transition": round(services_seconds * 1000 / max(transitions, 1), 2),
+            "job_ms_per_transition": round(job_seconds * 1000 / max(transitions, 1), 2),
             "job_seconds": round(job_seconds, 2),
-            "result": str(result),
+            "result": result,
         },
-        matters=Matter.objects.count(),
+        **scale,
     )
 
 
@@ -206,19 +225,11 @@ def mediation_upkeep(report: Report, user: User, disputes: int) -> None:
                 signed_on=timezone.localdate(),
             ),
         )
-    services_seconds = time.perf_counter() - started
-    events = DisputeEvent.objects.filter(pk__gt=first_event).count()
-    started = time.perf_counter()
-    result = dispute_facts.refresh()
-    job_seconds = time.perf_counter() - started
-    report.add(
+    _job_cost(
+        report,
         "mediation.upkeep",
-        {
-            "transitions": events,
-            "services_ms_per_transition": round(services_seconds * 1000 / max(events, 1), 2),
-            "job_ms_per_transition": round(job_seconds * 1000 / max(events, 1), 2),
-            "job_seconds": round(job_seconds, 2),
-            "result": result,
-        },
+        services_seconds=time.perf_counter() - started,
+        transitions=DisputeEvent.objects.filter(pk__gt=first_event).count(),
+        job=dispute_facts.refresh,
         disputes=Dispute.objects.count(),
     )

@@ -40,3 +40,28 @@ def test_reindexing_brings_stored_words_up_to_date_and_is_audited(cast):
     assert Matter.objects.get(pk=untouched.pk).search_text == untouched.search_text
     entry = AuditEntry.objects.filter(action="matters.search_reindexed").get()
     assert entry.data == {"changed": 1}
+
+
+def test_a_compound_word_is_asked_for_without_its_parts():
+    # 拖欠工资 also gives 拖欠 and 工资 in search mode; a matter with the compound has them too.
+    assert set(text.words("拖欠工资")) >= {"拖欠", "工资", "拖欠工资"}
+    assert selectors.search_terms("拖欠工资") == ["拖欠工资"]
+    assert selectors.search_terms("电梯 坏了") == text.words("电梯 坏了")
+    assert selectors.search_terms("  ") == [""]
+
+
+def test_a_compound_search_finds_what_the_words_together_found(cast):
+    owed = mf.matter(
+        cast.grid,
+        cast.grid_worker,
+        description="施工单位拖欠工资三个月，工人讨薪无门。",
+        contact_phone="13600000301",
+    )
+    mf.matter(
+        cast.grid,
+        cast.grid_worker,
+        description="小区工资不高的保安拖欠了物业费。",
+        contact_phone="13600000302",
+    )
+    assert list(selectors.search(Matter.objects.all(), "拖欠工资")) == [owed]
+    assert set(selectors.search(Matter.objects.all(), "工资")) >= {owed}

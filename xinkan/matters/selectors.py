@@ -214,7 +214,7 @@ def search(matters: QuerySet[Matter], query: str) -> QuerySet[Matter]:
     code = parse_code(query)
     if code is not None:
         return matters.filter(pk=code[1], registered_at__year=code[0])
-    terms = text.words(query) or [query.lower()]
+    terms = search_terms(query)
     if connection.vendor == "postgresql":
         # The same expression as the GIN index of migration 0003, so the index serves the query.
         return matters.filter(
@@ -228,6 +228,17 @@ def search(matters: QuerySet[Matter], query: str) -> QuerySet[Matter]:
     for term in terms:
         matters = matters.filter(search_text__contains=term)
     return matters
+
+
+def search_terms(query: str) -> list[str]:
+    """The words a search asks for all of: jieba's search-mode words of the query, less those
+    inside a longer one ("拖欠工资" gives 拖欠, 工资 and 拖欠工资: a matter with the compound has
+    its parts too). Asked for together, the parts added nothing but a wrong estimate: PostgreSQL
+    multiplies their frequencies as if independent (0.06 % of a city's matters for 拖欠工资,
+    really 8.7 %) and chose to sort 870,000 matters instead of walking the newest (26 s → 8 ms)."""
+    terms = text.words(query) or [query.strip().lower()]
+    unique = list(dict.fromkeys(terms))
+    return [t for t in unique if not any(t != other and t in other for other in unique)]
 
 
 def _ts_quote(term: str) -> str:

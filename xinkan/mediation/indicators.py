@@ -52,13 +52,14 @@ class Figures:
         return self.terms_performed / self.terms if self.terms else None
 
 
-def _span(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
+def span(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """The instants from local midnight of `start` to local midnight after `end`."""
     begin = timezone.make_aware(dt.datetime.combine(start, dt.time.min))
     return begin, timezone.make_aware(dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min))
 
 
 def cohort(start: dt.date, end: dt.date) -> QuerySet[Dispute]:
-    begin, stop = _span(start, end)
+    begin, stop = span(start, end)
     return Dispute.objects.filter(registered_at__gte=begin, registered_at__lt=stop)
 
 
@@ -84,7 +85,7 @@ def _aggregates() -> dict[str, object]:
 def _cohort_of(prefix: str, start: dt.date, end: dt.date, paths: list[str]) -> Q:
     """The cohort's disputes under these paths, seen from a related row (`prefix`: the path to
     the dispute, e.g. "dispute__"): a plain join, not a subquery of disputes joined again."""
-    begin, stop = _span(start, end)
+    begin, stop = span(start, end)
     return Q(
         Q(*[Q(**{f"{prefix}unit__path__startswith": path}) for path in paths], _connector=Q.OR),
         **{f"{prefix}registered_at__gte": begin, f"{prefix}registered_at__lt": stop},

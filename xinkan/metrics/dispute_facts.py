@@ -28,6 +28,7 @@ from django.db.models import Count, DateField, DurationField, ExpressionWrapper,
 from django.db.models.functions import Substr, TruncMonth
 from django.utils import timezone
 
+from xinkan.mediation import indicators
 from xinkan.mediation.models import Dispute, DisputeEvent, State, Step
 from xinkan.metrics import aggregation, subtrees
 from xinkan.metrics.fact_writes import add_to_facts
@@ -80,12 +81,9 @@ def _parts(row: dict[str, object]) -> Parts:
     return {part: value for part, value in parts.items() if value}
 
 
-def _begin(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
-
-
 def _month_q(month: dt.date) -> Q:
-    return Q(registered_at__gte=_begin(month), registered_at__lt=_begin(add_months(month, 1)))
+    begin, stop = indicators.span(month, add_months(month, 1) - dt.timedelta(days=1))
+    return Q(registered_at__gte=begin, registered_at__lt=stop)
 
 
 def cells_of(disputes: Q, dispute_model: type[Dispute] = Dispute) -> dict[Key, int]:
@@ -256,11 +254,8 @@ def _from_disputes(units: Sequence[Unit], first: dt.date, last: dt.date) -> dict
         raise ValueError("compares units of one level")
     by_path = {unit.path: unit.pk for unit in units}
     rows = (
-        Dispute.objects.filter(
-            Q(*[Q(unit__path__startswith=path) for path in by_path], _connector=Q.OR),
-            registered_at__gte=_begin(first),
-            registered_at__lt=_begin(last + dt.timedelta(days=1)),
-        )
+        indicators.cohort(first, last)
+        .filter(Q(*[Q(unit__path__startswith=path) for path in by_path], _connector=Q.OR))
         .annotate(prefix=Substr("unit__path", 1, width))
         .values("prefix")
         .annotate(**_aggregates())
